@@ -1,0 +1,3 @@
+"""mixseg: mixed-supervision segmentation (teacher/student dual-branch networks)."""
+
+__version__ = "0.1.0"
