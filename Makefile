@@ -1,0 +1,31 @@
+# Two commands (README): `make repro` and `make test`. Each sets itself up from nothing but
+# Python 3.11: a virtual environment in .venv with requirements.txt installed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DVC_NO_ANALYTICS := 1
+export DVC_STUDIO_OFFLINE := 1
+
+.PHONY: repro test lint bench clean-venv
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## make repro: run the whole DVC pipeline on the embedded (synthetic) default data
+repro: $(STAMP)
+	$(BIN)/dvc repro
+
+## make test: the whole test suite (unit + tiny end-to-end pipeline), CPU only
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src pipeline tests
+	$(BIN)/ruff format --check src pipeline tests
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,35 @@
+"""Stage `preprocess@<ds>`: canonical per-case files, patient-level splits, Set-N selections.
+
+Reads: presets.<preset>.<ds>.preprocess, split, settings. Writes: data/processed/<ds>/.
+"""
+
+import argparse
+import json
+import logging
+
+from mixseg import config, paths
+from mixseg.data.prepare import prepare_acdc
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", required=True, choices=["acdc"])
+    parser.add_argument("--params", default=str(config.PARAMS_FILE))
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    params = config.read_params(args.params)
+    key = config.preset_key(params, args.dataset, "preprocess")
+    pre = config.load_section(params, key, config.PreprocessParams)
+    split = config.load_section(params, "split", config.SplitParams)
+    settings = config.load_section(params, "settings", config.SettingsParams)
+    meta = prepare_acdc(
+        paths.raw_dir(args.dataset), paths.processed_dir(args.dataset), pre, split, settings,
+        workers=args.workers,
+    )
+    sizes = {k: len(meta[k]) for k in ("train", "val", "test")}
+    logging.info("split (patients): %s", json.dumps(sizes))
+
+
+if __name__ == "__main__":
+    main()

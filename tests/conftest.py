@@ -1,0 +1,17 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import write_acdc_patient
+
+
+@pytest.fixture
+def acdc_root(tmp_path: Path) -> Path:
+    """Ten tiny patients in two groups."""
+    root = tmp_path / "acdc"
+    for pid in range(1, 11):
+        write_acdc_patient(root, pid, group="DCM" if pid <= 5 else "NOR")
+    return root
