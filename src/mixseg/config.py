@@ -98,6 +98,29 @@ class SettingsParams:
     default_ratio: int
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainParams:
+    """Scale of training for one dataset at one preset (``presets.<p>.<ds>.train``).
+
+    Exactly one of ``steps`` (a fixed number of iterations for every run: the CPU preset) and
+    ``epochs`` (the paper: 500 epochs of the fully labelled images, batch ``batch_full``) is set.
+    """
+
+    base: int  # channels of the first encoder block (64 in the paper)
+    padding: Literal["valid", "same"]
+    batch_full: int
+    batch_weak: int
+    steps: int | None
+    epochs: int | None
+    optimizer: Literal["adam", "sgd"]
+    lr: float
+    lr_schedule: Literal["constant", "cosine"]
+    weight_decay: float
+    log_every: int
+    val_every: int
+    checkpoint_every: int
+
+
 # --------------------------------------------------------------------------------------------
 # Strict construction
 # --------------------------------------------------------------------------------------------

@@ -49,3 +49,14 @@ def weak_file(dataset: str, case_id: str) -> Path:
 def run_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
     """Directory of one training run: ``data/runs/<ds>/<setting>/<run>/seed<k>``."""
     return DATA / "runs" / dataset / setting / run / f"seed{seed}"
+
+
+def scratch_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """Resumable checkpoint of an unfinished run. Not a DVC output: DVC deletes a stage's
+    outputs before running it, which would throw away the state to resume from."""
+    return DATA / "scratch" / dataset / setting / run / f"seed{seed}"
+
+
+def eval_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """Evaluation of one run: ``cases.csv`` (per case and head) and ``metrics.json``."""
+    return DATA / "eval" / dataset / setting / run / f"seed{seed}"

@@ -89,6 +89,7 @@ def prepare_acdc(
             "patients": {pid: {"group": g, "cases": c} for pid, g, c in results},
             **split_sets,
             "order": order,
+            "default_ratio": settings.default_ratio,
             "settings": make_settings(
                 order, settings.n_full, settings.ratios, settings.default_ratio
             ),

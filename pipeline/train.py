@@ -1,0 +1,55 @@
+"""Stage `train-*@...`: fit one (dataset, method, setting, seed, overrides) run.
+
+Reads: preset, presets.<preset>.<ds>.train, and the top-level Eq. 5 keys the run inherits
+(mixseg.runs.inherited_keys). Writes: data/runs/<ds>/<setting>/<run>/seed<k>/.
+"""
+
+import argparse
+import dataclasses
+import logging
+
+import torch
+
+from mixseg import __version__, config, paths, runs
+from mixseg.data.datasets import read_splits
+from mixseg.methods import get_method
+from mixseg.train import fit
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", required=True, choices=["acdc"])
+    parser.add_argument("--method", required=True)
+    parser.add_argument("--setting", required=True, help="set3 | set5 | set10 | all")
+    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"override one of {sorted(runs.TAGS)} for this run")
+    parser.add_argument("--params", default=str(config.PARAMS_FILE))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    params = config.read_params(args.params)
+    method = get_method(args.method)
+    overrides = runs.parse_overrides(args.set)
+    tp_key = config.preset_key(params, args.dataset, "train")
+    tp = config.load_section(params, tp_key, config.TrainParams)
+    hp = runs.resolve_hyper(params, method, overrides)
+    ratio = int(overrides.get("ratio", read_splits(args.dataset)["default_ratio"]))
+    name = runs.run_name(args.method, overrides)
+    resolved = {
+        "dataset": args.dataset, "method": args.method, "run": name, "setting": args.setting,
+        "seed": args.seed, "ratio": ratio, "overrides": overrides,
+        "hyper": dataclasses.asdict(hp), "train": dataclasses.asdict(tp), "train_key": tp_key,
+        "versions": {"mixseg": __version__, "torch": torch.__version__},
+    }
+    summary = fit(
+        dataset=args.dataset, method=method, hp=hp, tp=tp, setting=args.setting, ratio=ratio,
+        seed=args.seed, resolved=resolved,
+        out_dir=paths.run_dir(args.dataset, args.setting, name, args.seed),
+        scratch_dir=paths.scratch_dir(args.dataset, args.setting, name, args.seed),
+    )
+    logging.info("%s: %s", name, summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Evaluation of one trained run on the test patients (paper section 4, "Evaluation metrics").
+
+Each test case (patient x ED/ES frame) is segmented slice by slice and stacked into its volume;
+DSC and HD95 are computed in 3D on the preprocessed grid with its voxel spacing, so HD95 is in
+mm (``metrics.py`` documents the empty-prediction policy). Every head of the run is evaluated:
+``teacher`` (single-branch models have only this one), ``student`` and ``ensemble``.
+
+Outputs: a per-case CSV (one row per case and head) and a summary JSON with, per head, the mean
+and the (population) standard deviation over test cases; tables average these over seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mixseg.data import datasets
+from mixseg.infer import predict_labels
+from mixseg.metrics import case_metrics
+from mixseg.models import build_model
+
+HEADS_BY_DECODERS = {1: ("teacher",), 2: ("teacher", "student", "ensemble")}
+
+
+def load_model(model_file: Path, device: torch.device | None = None) -> tuple[torch.nn.Module, dict]:
+    """Rebuild a trained network from ``model.pt`` (loaded with ``weights_only=True``).
+
+    Returns:
+        (model in eval mode, resolved configuration of its run).
+    """
+    state = torch.load(model_file, map_location=device or "cpu", weights_only=True)
+    cfg = state["config"]
+    tp = cfg["train"]
+    model = build_model(
+        dims=2, base=tp["base"], n_decoders=state["n_decoders"], padding=tp["padding"]
+    )
+    model.load_state_dict(state["model"])
+    model.to(device or "cpu", memory_format=torch.channels_last).eval()
+    return model, cfg
+
+
+def evaluate_run(dataset: str, model_file: Path, split: str = "test") -> tuple[list[dict], dict]:
+    """Per-case rows and the summary of one run (see module docstring)."""
+    model, cfg = load_model(model_file)
+    meta = datasets.read_splits(dataset)
+    cases = datasets.val_cases(dataset, meta, split)
+    rows: list[dict[str, Any]] = []
+    for head in HEADS_BY_DECODERS[model.n_decoders]:
+        for case in cases:
+            pred = predict_labels(model, case.image, head)
+            m = case_metrics(pred, case.label, case.spacing)
+            rows.append({"case": case.case_id, "head": head, **m})
+    summary: dict[str, Any] = {
+        "run": cfg["run"], "method": cfg["method"], "setting": cfg["setting"],
+        "seed": cfg["seed"], "split": split, "n_cases": len(cases), "heads": {},
+    }
+    for head in HEADS_BY_DECODERS[model.n_decoders]:
+        sel = [r for r in rows if r["head"] == head]
+        summary["heads"][head] = {
+            "dsc": float(np.mean([r["dsc"] for r in sel])),
+            "dsc_std": float(np.std([r["dsc"] for r in sel])),
+            "hd95": float(np.mean([r["hd95"] for r in sel])),
+            "hd95_std": float(np.std([r["hd95"] for r in sel])),
+            "n_pred_empty": int(sum(bool(r["pred_empty"]) for r in sel)),
+        }
+    return rows, summary
+
+
+def write_outputs(rows: list[dict], summary: dict, out_dir: Path) -> None:
+    """``cases.csv`` and ``metrics.json`` in ``out_dir``, each written atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    for name, text in (("cases.csv", buf.getvalue()), ("metrics.json", json.dumps(summary, indent=1) + "\n")):
+        tmp = out_dir / f".{name}.tmp-{os.getpid()}"
+        tmp.write_text(text)
+        os.replace(tmp, out_dir / name)

@@ -1,0 +1,118 @@
+"""Report tables: our results beside the paper's, from the evaluation summaries of the runs.
+
+A cell is the mean ± standard deviation over seeds of the per-run test means (DSC in %, HD95 in
+mm), followed by the paper's value in parentheses. Runs are looked up from the run lists of
+``params.yaml`` (never by globbing, so removed runs cannot linger in a table); a run without an
+evaluation is shown as "not run", never filled in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from mixseg import paths
+from mixseg.report.paper_values import TABLE1
+
+HEADS = ("teacher", "student", "ensemble")
+HEAD_TITLES = {"teacher": "Top (teacher)", "student": "Bottom (student)", "ensemble": "Ensemble"}
+TABLE1_ROWS = [
+    ("lower", "Lower bound"),
+    ("single", "Single"),
+    ("single_ent", "Single + Ent"),
+    ("upper", "Upper bound (Set-N)"),
+    ("decoupled", "Decoupled"),
+    ("kl", "Ours (KL)"),
+    ("kl_ent", "Ours (KL+Ent)"),
+]
+SETTING_TITLES = {"set3": "Set-3", "set5": "Set-5", "set10": "Set-10", "all": "All images"}
+
+
+def load_summaries(dataset: str, setting: str, run: str, seeds: list[int]) -> list[dict]:
+    """Evaluation summaries of the seeds of one run that exist."""
+    out = []
+    for seed in seeds:
+        f = paths.eval_dir(dataset, setting, run, seed) / "metrics.json"
+        if f.exists():
+            out.append(json.loads(f.read_text()))
+    return out
+
+
+def aggregate(summaries: list[dict], head: str, metric: str) -> tuple[float, float, int] | None:
+    """(mean, population std, n) over seeds of one head's metric; None if no run has it."""
+    vals = [s["heads"][head][metric] for s in summaries if head in s["heads"]]
+    if not vals:
+        return None
+    scale = 100.0 if metric == "dsc" else 1.0
+    vals = [v * scale for v in vals]
+    mean = sum(vals) / len(vals)
+    std = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals))
+    return mean, std, len(vals)
+
+
+def _cell(agg: tuple[float, float, int] | None, paper: float | None, has_head: bool) -> str:
+    if not has_head:
+        return "–"
+    ours = "not run" if agg is None else f"{agg[0]:.2f} ± {agg[1]:.2f}"
+    return ours if paper is None else f"{ours} ({paper:.2f})"
+
+
+def table1(dataset: str, settings: list[str], seeds: list[int]) -> tuple[str, list[dict]]:
+    """Table 1 as markdown and long-format CSV rows."""
+    header = ["Setting", "Model"] + [
+        f"{HEAD_TITLES[h]} {m}" for h in HEADS for m in ("DSC", "HD-95")
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows: list[dict[str, Any]] = []
+    entries = [(s, r, t) for s in settings for r, t in TABLE1_ROWS]
+    entries.append(("all", "upper", "Upper bound (all images)"))
+    for setting, run, title in entries:
+        sums = load_summaries(dataset, setting, run, seeds)
+        paper = TABLE1.get((setting, run), {})
+        n_heads = 3 if run in ("decoupled", "kl", "kl_ent") else 1
+        cells = []
+        for i, head in enumerate(HEADS):
+            for metric, k in (("dsc", 0), ("hd95", 1)):
+                agg = aggregate(sums, head, metric)
+                p = paper.get(head, (None, None))[k]
+                cells.append(_cell(agg, p, i < n_heads))
+                if i < n_heads:
+                    rows.append({
+                        "table": "1", "setting": setting, "run": run, "head": head,
+                        "metric": metric, "ours_mean": None if agg is None else round(agg[0], 3),
+                        "ours_std": None if agg is None else round(agg[1], 3),
+                        "n_seeds": 0 if agg is None else agg[2], "paper": p,
+                    })
+        lines.append(f"| {SETTING_TITLES.get(setting, setting)} | {title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", rows
+
+
+def to_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def headline(dataset: str, settings: list[str], seeds: list[int]) -> dict[str, Any]:
+    """``reports/metrics.json``: student DSC/HD95 of KL+Ent per setting (what `dvc exp show` shows)."""
+    out: dict[str, Any] = {}
+    for setting in settings:
+        sums = load_summaries(dataset, setting, "kl_ent", seeds)
+        for metric in ("dsc", "hd95"):
+            agg = aggregate(sums, "student", metric)
+            if agg is not None:
+                out.setdefault(setting, {})[f"kl_ent_student_{metric}"] = round(agg[0], 3)
+    return {dataset: out}
+
+
+def write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)

@@ -1,0 +1,75 @@
+"""config: strict loading of params.yaml sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mixseg import config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_preset_section_of_params_yaml_loads():
+    params = config.read_params(ROOT / "params.yaml")
+    for preset in params["presets"]:
+        for ds in params["presets"][preset]:
+            base = f"presets.{preset}.{ds}"
+            config.load_section(params, f"{base}.preprocess", config.PreprocessParams)
+            config.load_section(params, f"{base}.weak", config.WeakParams)
+            config.load_section(params, f"{base}.train", config.TrainParams)
+    for ds in params["datasets"]:
+        config.load_section(params, f"data.{ds}", config.DataSource)
+    config.load_section(params, "split", config.SplitParams)
+    config.load_section(params, "settings", config.SettingsParams)
+
+
+def _split(**kw):
+    raw = {"train": 0.8, "val": 0.05, "test": 0.15, "seed": 0}
+    raw.update(kw)
+    return raw
+
+
+def test_unknown_key_is_an_error():
+    with pytest.raises(config.ConfigError, match=r"split: unknown key\(s\) \['tets'\]"):
+        config.build(config.SplitParams, _split(tets=1), "split")
+
+
+def test_missing_key_is_an_error():
+    raw = _split()
+    del raw["seed"]
+    with pytest.raises(config.ConfigError, match=r"missing key\(s\) \['seed'\]"):
+        config.build(config.SplitParams, raw, "split")
+
+
+def test_wrong_types_are_errors_and_ints_are_floats():
+    assert config.build(config.SplitParams, _split(train=1), "split").train == 1.0
+    with pytest.raises(config.ConfigError, match="split.seed: expected an integer"):
+        config.build(config.SplitParams, _split(seed="0"), "split")
+    with pytest.raises(config.ConfigError, match="expected a number"):
+        config.build(config.SplitParams, _split(val=True), "split")
+
+
+def test_literal_and_tuple_validation():
+    raw = {"mode": "zoom", "size": [8, 8], "spacing_mm": None, "percentiles": [0, 100]}
+    with pytest.raises(config.ConfigError, match="is not one of"):
+        config.build(config.PreprocessParams, raw, "pre")
+    raw["mode"] = "resize"
+    raw["size"] = [8]
+    with pytest.raises(config.ConfigError, match="expected 2 values"):
+        config.build(config.PreprocessParams, raw, "pre")
+
+
+def test_lookup_names_missing_key():
+    with pytest.raises(config.ConfigError, match="missing key presets.gpu"):
+        config.lookup({"presets": {"cpu": {}}}, "presets.gpu.acdc")
+
+
+def test_read_params_errors(tmp_path):
+    with pytest.raises(config.ConfigError, match="no such parameters file"):
+        config.read_params(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1, 2\n")
+    with pytest.raises(config.ConfigError, match="not valid YAML"):
+        config.read_params(bad)

@@ -1,0 +1,123 @@
+"""The DVC graph agrees with the code: outs equal paths.py, every training stage declares exactly
+the top-level params its run inherits (so `-S lambda_kd=10` re-runs exactly the right runs),
+and every script a stage runs is one of its deps."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mixseg import paths, runs
+from mixseg.methods import METHODS, get_method
+from mixseg.methods.base import HYPER_KEYS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def stages():
+    from dvc.dependency.param import ParamsDependency
+    from dvc.repo import Repo
+
+    repo = Repo(str(ROOT))
+    out = []
+    for s in repo.index.stages:
+        params = set()
+        for d in s.deps:
+            if isinstance(d, ParamsDependency):
+                params |= set(d.params)
+        deps = {str(d.def_path) for d in s.deps if not isinstance(d, ParamsDependency)}
+        outs = [str(o.def_path) for o in s.outs]
+        out.append((s.addressing, s.cmd, params, deps, outs))
+    return out
+
+
+def _args(cmd: str) -> dict[str, list[str]]:
+    tokens = shlex.split(cmd)
+    args: dict[str, list[str]] = {"script": [tokens[1]]}
+    for flag, value in zip(tokens[2::2], tokens[3::2]):
+        args.setdefault(flag.lstrip("-"), []).append(value)
+    return args
+
+
+def test_script_of_every_stage_is_a_dep(stages):
+    for name, cmd, _, deps, _ in stages:
+        assert _args(cmd)["script"][0] in deps, name
+
+
+def test_data_stage_outs_match_paths(stages):
+    expected = {
+        "download@acdc": [str(paths.raw_dir("acdc"))],
+        "preprocess@acdc": [str(paths.processed_dir("acdc"))],
+        "erode-labels@acdc": [str(paths.weak_dir("acdc"))],
+    }
+    got = {name: outs for name, _, _, _, outs in stages if name in expected}
+    assert got == expected
+
+
+def test_train_stages_declare_exactly_inherited_params(stages):
+    train = [s for s in stages if "pipeline/train.py" in s[1]]
+    assert len(train) > 100
+    seen_methods = set()
+    for name, cmd, params, deps, outs in train:
+        a = _args(cmd)
+        method = get_method(a["method"][0])
+        seen_methods.add(method.name)
+        overrides = runs.parse_overrides(a.get("set", []))
+        expected = {f"presets.cpu.{a['dataset'][0]}.train"} | runs.inherited_keys(method, overrides)
+        assert params == expected, name
+        run = runs.run_name(method.name, overrides)
+        assert outs == [str(paths.run_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0])))]
+        assert ("data/weak/acdc" in deps) == method.weak_batches, name
+    assert seen_methods == set(METHODS)
+
+
+def test_evaluate_stages_mirror_train_stages(stages):
+    train = {tuple(_args(c)[k][0] for k in ("method", "setting", "seed")) + tuple(_args(c).get("set", []))
+             for _, c, *_ in stages if "pipeline/train.py" in c}
+    ev = []
+    for name, cmd, params, deps, outs in [s for s in stages if "pipeline/evaluate.py" in s[1]]:
+        a = _args(cmd)
+        ev.append((a["method"][0], a["setting"][0], a["seed"][0], *a.get("set", [])))
+        run = runs.run_name(a["method"][0], runs.parse_overrides(a.get("set", [])))
+        run_dir = paths.run_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0]))
+        assert str(run_dir / "model.pt") in deps, name
+        assert outs == [str(paths.eval_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0])))]
+        assert not params, name  # evaluation reads no params: everything is in model.pt
+    assert sorted(ev) == sorted(train)
+
+
+def test_generated_dvc_yaml_is_up_to_date():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "pipelines" / "make_dvc_yaml.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    for file in gen.TITLES:
+        committed = (ROOT / "pipelines" / file / "dvc.yaml").read_text()
+        assert committed == gen.render(file), f"run: python pipelines/make_dvc_yaml.py ({file})"
+
+
+def test_no_duplicate_runs(stages):
+    outs = [o for *_, os_ in stages for o in os_]
+    assert len(outs) == len(set(outs))
+
+
+def test_sweeps_never_repeat_the_default_value():
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    sw = params["runs"]["sweeps"]
+    for key, default in [
+        ("a1_lambda_w", params["lambda_w"]), ("t5_lambda_w", params["lambda_w"]),
+        ("a2_lambda_kd", params["lambda_kd"]), ("t4_lambda_kd", params["lambda_kd"]),
+        ("a3_lambda_ent", params["lambda_ent"]), ("t6_divergence", params["divergence"]),
+        ("f7_ratio", params["settings"]["default_ratio"]),
+    ]:
+        assert default not in sw[key], key
+
+
+def test_methods_read_only_hyper_keys():
+    for m in METHODS.values():
+        assert m.reads <= set(HYPER_KEYS), m.name

@@ -1,0 +1,102 @@
+"""Methods: every registered method returns finite, named, weighted terms on a tiny batch, and
+its terms respond to exactly the hyper-parameters it declares it reads."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+from mixseg.methods import METHODS, get_method
+from mixseg.methods.base import IGNORE, Batch, HyperParams, KDParams, parse_divergence
+from mixseg.models import build_model
+
+HP = HyperParams(
+    lambda_w=0.5, lambda_kd=2.0, lambda_ent=3.0, divergence="kl",
+    kd=KDParams(smoothing=True, temperature=1.0, direction="teacher_student", detach_teacher=False),
+    entropy_on="partial",
+)
+EXPECTED_TERMS = {
+    "lower": {"ce"}, "upper": {"ce"}, "single": {"ce", "pce"}, "single_ent": {"ce", "pce", "ent"},
+    "decoupled": {"ce", "pce"}, "kl": {"ce", "pce", "kd"}, "kl_ent": {"ce", "pce", "kd", "ent"},
+}
+
+
+def tiny_batch(n_full: int = 2, n_weak: int = 3, size: int = 16) -> Batch:
+    g = torch.Generator().manual_seed(0)
+    n = n_full + n_weak
+    mask = (torch.rand(n, size, size, generator=g) > 0.6).long()
+    weak = torch.full((n, size, size), IGNORE)
+    weak[n_full:, 6:9, 6:9] = 1
+    mask[n_full:] = IGNORE
+    is_full = torch.arange(n) < n_full
+    return Batch(torch.rand(n, 1, size, size, generator=g), mask, weak, is_full)
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_terms_are_finite_named_scalars(name):
+    method = get_method(name)
+    torch.manual_seed(0)
+    model = build_model(dims=2, base=4, n_decoders=method.n_decoders, padding="same")
+    batch = tiny_batch()
+    terms = method.objective(model(batch.image), batch, HP)
+    assert set(terms) == EXPECTED_TERMS[name]
+    for key, value in terms.items():
+        assert value.ndim == 0 and torch.isfinite(value), key
+    sum(terms.values()).backward()
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_terms_scale_with_their_weight(name):
+    method = get_method(name)
+    torch.manual_seed(0)
+    model = build_model(dims=2, base=4, n_decoders=method.n_decoders, padding="same")
+    batch = tiny_batch()
+    logits = [lg.detach() for lg in model(batch.image)]
+    base = method.objective(logits, batch, HP)
+    for key, term in (("lambda_w", "pce"), ("lambda_kd", "kd"), ("lambda_ent", "ent")):
+        doubled = dataclasses.replace(HP, **{key: 2 * getattr(HP, key)})
+        new = method.objective(logits, batch, doubled)
+        if term in base:
+            assert key in method.reads
+            assert torch.allclose(new[term], 2 * base[term]), (name, term)
+        else:
+            assert key not in method.reads
+
+
+def test_unread_hyper_parameter_is_none_and_would_fail():
+    # runs.resolve_hyper leaves unread values None: an objective reading one would crash.
+    hp = dataclasses.replace(HP, lambda_kd=None)
+    batch = tiny_batch()
+    model = build_model(dims=2, base=4, n_decoders=2, padding="same")
+    get_method("decoupled").objective(model(batch.image), batch, hp)  # does not read it
+    with pytest.raises(TypeError):
+        get_method("kl").objective(model(batch.image), batch, hp)
+
+
+def test_partial_ce_ignores_full_rows_and_ce_ignores_weak_rows():
+    method = get_method("single")
+    batch = tiny_batch()
+    logits = torch.randn(5, 2, 16, 16, requires_grad=True)
+    terms = method.objective([logits], batch, HP)
+    terms["ce"].backward(retain_graph=True)
+    assert logits.grad[~batch.is_full].abs().sum() == 0
+    logits.grad = None
+    terms["pce"].backward()
+    assert logits.grad[batch.is_full].abs().sum() == 0
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [("kl", ("kl", None)), ("bhattacharyya", ("bhattacharyya", None)), ("alpha2", ("alpha", 2.0)),
+     ("alpha0.5", ("alpha", 0.5))],
+)
+def test_parse_divergence(spec, expected):
+    assert parse_divergence(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["js", "alpha", "alpha-1", "alphax"])
+def test_parse_divergence_rejects(spec):
+    with pytest.raises(ValueError, match="divergence must be"):
+        parse_divergence(spec)

@@ -1,0 +1,55 @@
+"""Runs: names, overrides and which top-level params a run inherits."""
+
+from __future__ import annotations
+
+import pytest
+
+from mixseg import runs
+from mixseg.methods import get_method
+
+PARAMS = {
+    "lambda_w": 0.001, "lambda_kd": 50, "lambda_ent": 1, "divergence": "kl",
+    "kd": {"smoothing": True, "temperature": 1.0, "direction": "teacher_student",
+           "detach_teacher": False},
+    "entropy_on": "partial",
+}
+
+
+def test_run_names():
+    assert runs.run_name("kl_ent", {}) == "kl_ent"
+    assert runs.run_name("kl_ent", {"lambda_kd": "10"}) == "kl_ent-lkd10"
+    assert runs.run_name("kl_ent", {"ratio": "3", "lambda_w": "0.1"}) == "kl_ent-lw0.1-r3"
+    assert runs.run_name("kl_ent", {"divergence": "alpha2"}) == "kl_ent-alpha2"
+
+
+def test_parse_overrides_errors():
+    assert runs.parse_overrides(["lambda_kd=10"]) == {"lambda_kd": "10"}
+    with pytest.raises(ValueError, match="key=value"):
+        runs.parse_overrides(["lambda_kd"])
+    with pytest.raises(ValueError, match="cannot override 'lr'"):
+        runs.parse_overrides(["lr=1"])
+
+
+def test_inherited_keys():
+    kl_ent = get_method("kl_ent")
+    assert runs.inherited_keys(get_method("lower"), {}) == frozenset()
+    assert "lambda_kd" in runs.inherited_keys(kl_ent, {})
+    assert "lambda_kd" not in runs.inherited_keys(kl_ent, {"lambda_kd": "10"})
+    assert runs.inherited_keys(get_method("single"), {"lambda_w": "1"}) == frozenset()
+
+
+def test_resolve_hyper_reads_only_what_the_method_reads():
+    hp = runs.resolve_hyper(PARAMS, get_method("single"), {})
+    assert hp.lambda_w == 0.001 and hp.lambda_kd is None and hp.kd is None
+    hp = runs.resolve_hyper(PARAMS, get_method("kl_ent"), {"lambda_kd": "10"})
+    assert hp.lambda_kd == 10.0 and hp.lambda_ent == 1.0 and hp.kd.temperature == 1.0
+    # A method that does not read lambda_kd does not need it in params.yaml at all.
+    hp = runs.resolve_hyper({"lambda_w": 0.1}, get_method("decoupled"), {})
+    assert hp.lambda_w == 0.1
+
+
+def test_resolve_hyper_rejects_bad_values():
+    with pytest.raises(ValueError, match="divergence must be"):
+        runs.resolve_hyper(PARAMS, get_method("kl"), {"divergence": "js"})
+    with pytest.raises(ValueError, match="expected a number"):
+        runs.resolve_hyper(dict(PARAMS, lambda_w="big"), get_method("single"), {})

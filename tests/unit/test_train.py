@@ -1,0 +1,100 @@
+"""The training loop on a tiny prepared dataset: it trains, logs, saves, and a run interrupted
+and resumed ends with exactly the weights of an uninterrupted run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from mixseg import paths
+from mixseg.config import PreprocessParams, SettingsParams, SplitParams, TrainParams
+from mixseg.data.prepare import prepare_acdc
+from mixseg.data.weak_labels import write_weak_labels
+from mixseg.evaluate import evaluate_run, load_model
+from mixseg.methods import METHODS
+from mixseg.methods.base import HyperParams, KDParams
+from mixseg.train import fit
+
+TP = TrainParams(
+    base=4, padding="same", batch_full=2, batch_weak=2, steps=6, epochs=None, optimizer="adam",
+    lr=1e-3, lr_schedule="cosine", weight_decay=0.0, log_every=1, val_every=3, checkpoint_every=2,
+)
+HP = HyperParams(
+    lambda_w=0.1, lambda_kd=5.0, lambda_ent=1.0, divergence="kl",
+    kd=KDParams(smoothing=True, temperature=1.0, direction="teacher_student", detach_teacher=False),
+    entropy_on="partial",
+)
+
+
+@pytest.fixture
+def project(acdc_root, tmp_path, monkeypatch):
+    """A working directory holding data/processed/acdc and data/weak/acdc."""
+    monkeypatch.chdir(tmp_path)
+    pre = PreprocessParams(mode="crop", size=(16, 16), spacing_mm=3.0, percentiles=(0.0, 100.0))
+    meta = prepare_acdc(
+        acdc_root, paths.processed_dir("acdc"), pre, SplitParams(0.8, 0.1, 0.1, 0),
+        SettingsParams(n_full=(1,), ratios=(2,), default_ratio=2),
+    )
+    ids = [c for p in meta["train"] for c in meta["patients"][p]["cases"]]
+    write_weak_labels(paths.cases_dir("acdc"), ids, paths.weak_dir("acdc"), 2, 3, 2, True)
+    return tmp_path
+
+
+def _fit(name: str, method: str = "kl_ent", tp: TrainParams = TP, max_steps: int | None = None):
+    resolved = {"run": name, "method": method, "setting": "set1", "seed": 0,
+                "train": dataclasses.asdict(tp)}
+    return fit(
+        dataset="acdc", method=METHODS[method], hp=HP, tp=tp, setting="set1", ratio=2, seed=0,
+        resolved=resolved, out_dir=paths.run_dir("acdc", "set1", name, 0),
+        scratch_dir=paths.scratch_dir("acdc", "set1", name, 0), max_steps=max_steps,
+    )
+
+
+def _weights(name: str) -> dict[str, torch.Tensor]:
+    return torch.load(paths.run_dir("acdc", "set1", name, 0) / "model.pt", weights_only=True)["model"]
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_two_steps_of_every_method(project, method):
+    tp = dataclasses.replace(TP, steps=2, val_every=2)
+    summary = _fit(method, method, tp=tp)
+    out = paths.run_dir("acdc", "set1", method, 0)
+    assert (out / "model.pt").exists() and (out / "train.json").exists()
+    assert json.loads((out / "train.json").read_text())["steps"] == 2
+    final = summary["final"]
+    assert final["step"] == 2
+    assert all(torch.isfinite(torch.tensor(v)) for k, v in final.items() if k.startswith("train/"))
+    n_heads = METHODS[method].n_decoders
+    assert sum(k.startswith("val/dsc_") for k in final) == (1 if n_heads == 1 else 3)
+    assert (out / "live" / "plots" / "metrics" / "train" / "loss.tsv").exists()
+    rows, ev = evaluate_run("acdc", out / "model.pt")
+    assert set(ev["heads"]) == set(METHODS[method].heads())
+
+
+def test_resume_equals_uninterrupted(project):
+    _fit("straight")
+    assert _fit("resumed", max_steps=4) == {"interrupted_at": 4}
+    assert (paths.scratch_dir("acdc", "set1", "resumed", 0) / "checkpoint.pt").exists()
+    summary = _fit("resumed")
+    assert summary["resumed_from"] == 4
+    a, b = _weights("straight"), _weights("resumed")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert not paths.scratch_dir("acdc", "set1", "resumed", 0).exists()
+
+
+def test_changed_config_does_not_resume(project):
+    _fit("cfg", max_steps=2)
+    tp = dataclasses.replace(TP, lr=5e-4)
+    summary = _fit("cfg", tp=tp)
+    assert summary["resumed_from"] == 0
+
+
+def test_model_file_loads_weights_only(project):
+    _fit("load", tp=dataclasses.replace(TP, steps=1))
+    model, cfg = load_model(paths.run_dir("acdc", "set1", "load", 0) / "model.pt")
+    assert model.n_decoders == 2 and cfg["run"] == "load"
