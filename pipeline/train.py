@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         "dataset": args.dataset, "method": args.method, "run": name, "setting": args.setting,
         "seed": args.seed, "ratio": ratio, "overrides": overrides,
         "hyper": dataclasses.asdict(hp), "train": dataclasses.asdict(tp), "train_key": tp_key,
-        "versions": {"mixseg": __version__, "torch": torch.__version__},
+        "versions": {"mixseg": __version__, "torch": str(torch.__version__)},
     }
     summary = fit(
         dataset=args.dataset, method=method, hp=hp, tp=tp, setting=args.setting, ratio=ratio,

@@ -180,7 +180,7 @@ def fit(
             done = step + 1
             rec: dict[str, Any] = {}
             if done % tp.log_every == 0 or done == steps:
-                rec.update({f"train/{k}": float(v) for k, v in terms.items()})
+                rec.update({f"train/{k}": float(v.detach()) for k, v in terms.items()})
                 rec["train/loss"] = float(loss)
             if done % tp.val_every == 0 or done == steps:
                 rec.update(validate(model, val, method.heads()))
