@@ -9,11 +9,14 @@ import logging
 
 from mixseg import config, paths
 from mixseg.data.prepare import prepare_acdc
+from mixseg.data.prepare_la import prepare_la
+
+PREPARE = {"acdc": prepare_acdc, "la": prepare_la}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", required=True, choices=["acdc"])
+    parser.add_argument("--dataset", required=True, choices=sorted(PREPARE))
     parser.add_argument("--params", default=str(config.PARAMS_FILE))
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -23,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     pre = config.load_section(params, key, config.PreprocessParams)
     split = config.load_section(params, "split", config.SplitParams)
     settings = config.load_section(params, "settings", config.SettingsParams)
-    meta = prepare_acdc(
+    meta = PREPARE[args.dataset](
         paths.raw_dir(args.dataset), paths.processed_dir(args.dataset), pre, split, settings,
         workers=args.workers,
     )

@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     overrides = runs.parse_overrides(args.set)
     tp_key = config.preset_key(params, args.dataset, "train")
     tp = config.load_section(params, tp_key, config.TrainParams)
+    pre_key = config.preset_key(params, args.dataset, "preprocess")
+    pre = config.load_section(params, pre_key, config.PreprocessParams)
     hp = runs.resolve_hyper(params, method, overrides)
     ratio = int(overrides.get("ratio", read_splits(args.dataset)["default_ratio"]))
     name = runs.run_name(args.method, overrides)
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
         "dataset": args.dataset, "method": args.method, "run": name, "setting": args.setting,
         "seed": args.seed, "ratio": ratio, "overrides": overrides,
         "hyper": dataclasses.asdict(hp), "train": dataclasses.asdict(tp), "train_key": tp_key,
+        # How the images were preprocessed: `mixseg segment` applies the same to new scans.
+        "preprocess": dataclasses.asdict(pre),
         "versions": {"mixseg": __version__, "torch": str(torch.__version__)},
     }
     summary = fit(

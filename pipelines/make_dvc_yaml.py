@@ -13,6 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 S, SEEDS, SW = "${runs.settings}", "${runs.seeds}", "${runs.sweep_seeds}"
+SS = "${runs.sweeps.settings}"  # settings of the sweeps without their own list
 KD = ["divergence", "kd"]
 ENT = ["lambda_ent", "entropy_on"]
 
@@ -31,7 +32,7 @@ GROUPS = [
     ("train-baselines", "decoupled", "Table 1: Decoupled (dual branch, no coupling term)",
      {"setting": S, "seed": SEEDS}, "decoupled", [], "decoupled", ["lambda_w"]),
     ("train-baselines", "single-lw", "Appendix A.1: lambda_w of Single",
-     {"lambda_w": "${runs.sweeps.a1_lambda_w}", "setting": S, "seed": SW},
+     {"lambda_w": "${runs.sweeps.a1_lambda_w}", "setting": SS, "seed": SW},
      "single", ["lambda_w=${item.lambda_w}"], "single-lw${item.lambda_w}", []),
     ("train-baselines", "single-ent-lent", "Appendix A.3: lambda_ent of Single + Ent",
      {"lambda_ent": "${runs.sweeps.a3_lambda_ent}", "setting": "${runs.sweeps.a3_settings}",
@@ -43,14 +44,14 @@ GROUPS = [
     ("train-ours", "kl-ent", "Table 1: Ours (KL+Ent), the full objective of Eq. 5",
      {"setting": S, "seed": SEEDS}, "kl_ent", [], "kl_ent", ["lambda_w", "lambda_kd", *KD, *ENT]),
     ("train-ours", "kl-lkd", "Appendix A.2: lambda_kd of KL",
-     {"lambda_kd": "${runs.sweeps.a2_lambda_kd}", "setting": S, "seed": SW},
+     {"lambda_kd": "${runs.sweeps.a2_lambda_kd}", "setting": SS, "seed": SW},
      "kl", ["lambda_kd=${item.lambda_kd}"], "kl-lkd${item.lambda_kd}", ["lambda_w", *KD]),
     ("train-ours", "kl-ent-lkd", "Table 4: lambda_kd of KL+Ent",
-     {"lambda_kd": "${runs.sweeps.t4_lambda_kd}", "setting": S, "seed": SW},
+     {"lambda_kd": "${runs.sweeps.t4_lambda_kd}", "setting": SS, "seed": SW},
      "kl_ent", ["lambda_kd=${item.lambda_kd}"], "kl_ent-lkd${item.lambda_kd}",
      ["lambda_w", *KD, *ENT]),
     ("train-ours", "kl-ent-lw", "Table 5: lambda_w of KL+Ent",
-     {"lambda_w": "${runs.sweeps.t5_lambda_w}", "setting": S, "seed": SW},
+     {"lambda_w": "${runs.sweeps.t5_lambda_w}", "setting": SS, "seed": SW},
      "kl_ent", ["lambda_w=${item.lambda_w}"], "kl_ent-lw${item.lambda_w}",
      ["lambda_kd", *KD, *ENT]),
     ("train-ours", "kl-ent-div", "Table 6: divergences of KL+Ent",
@@ -100,7 +101,7 @@ def render(file: str) -> str:
         deps = TRAIN_CODE + ["data/processed/acdc"] + (["data/weak/acdc"] if method in WEAK_METHODS else [])
         out += [f"  # {comment}", f"  train-{group}:", "    matrix:", m, "    wdir: ../..",
                 f"    cmd: python pipeline/train.py {args}", "    deps:", _list(deps),
-                "    params:", _list(["presets.${preset}.acdc.train", *params]),
+                "    params:", _list(["presets.${preset}.acdc.preprocess", "presets.${preset}.acdc.train", *params]),
                 "    outs:", _list([f"data/runs/acdc/{where}"]),
                 f"  evaluate-{group}:", "    matrix:", m, "    wdir: ../..",
                 f"    cmd: python pipeline/evaluate.py {args}", "    deps:",

@@ -18,7 +18,8 @@ def test_every_preset_section_of_params_yaml_loads():
             base = f"presets.{preset}.{ds}"
             config.load_section(params, f"{base}.preprocess", config.PreprocessParams)
             config.load_section(params, f"{base}.weak", config.WeakParams)
-            config.load_section(params, f"{base}.train", config.TrainParams)
+            if "train" in params["presets"][preset][ds]:  # LA: data stages only so far
+                config.load_section(params, f"{base}.train", config.TrainParams)
     for ds in params["datasets"]:
         config.load_section(params, f"data.{ds}", config.DataSource)
     config.load_section(params, "split", config.SplitParams)

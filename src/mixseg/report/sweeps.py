@@ -30,15 +30,15 @@ class Sweep:
 
 SWEEPS = [
     Sweep("table4", "Table 4: impact of λKL on KL+Ent (student)", "kl_ent", "lambda_kd",
-          "t4_lambda_kd", None, "student", pv.TABLE4, {}),
+          "t4_lambda_kd", "settings", "student", pv.TABLE4, {}),
     Sweep("table5", "Table 5: impact of λw on KL+Ent (student)", "kl_ent", "lambda_w",
-          "t5_lambda_w", None, "student", pv.TABLE5, {}),
+          "t5_lambda_w", "settings", "student", pv.TABLE5, {}),
     Sweep("table6", "Table 6: divergences for the Lkd term, KL+Ent (student)", "kl_ent",
           "divergence", "t6_divergence", "t6_settings", "student", pv.TABLE6, {}),
     Sweep("tableA1", "Table A.1: impact of λw on Single", "single", "lambda_w", "a1_lambda_w",
-          None, "teacher", pv.TABLE_A1, {}),
+          "settings", "teacher", pv.TABLE_A1, {}),
     Sweep("tableA2", "Table A.2: impact of λKL on KL (student)", "kl", "lambda_kd",
-          "a2_lambda_kd", None, "student", pv.TABLE_A2, {}),
+          "a2_lambda_kd", "settings", "student", pv.TABLE_A2, {}),
     Sweep("tableA3", "Table A.3: impact of λEnt on Single + Ent", "single_ent", "lambda_ent",
           "a3_lambda_ent", "a3_settings", "teacher", pv.TABLE_A3, {0.0: ("single", {})}),
 ]
