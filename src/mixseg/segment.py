@@ -1,0 +1,281 @@
+"""``mixseg segment``: apply a trained 2D ACDC run to new NIfTI scans (issue 7).
+
+A scan goes through exactly the preprocessing of its run's training images, read from the
+checkpoint's resolved configuration (``config["preprocess"]``, see ``data/canonical.py``):
+per-volume percentile normalisation, then in-plane resampling to the training grid (``resize``,
+or ``crop``: resample to ``spacing_mm``, then centre-crop/pad). Slices are segmented with
+``infer.predict_probs``; the foreground probability is mapped back to the scan's own grid
+(inverse crop/pad, then linear zoom) and thresholded at 0.5, so the mask has the scan's
+(x, y, z) shape and is written with its affine and header.
+
+Voxel axes are used as stored, without reorientation, as in training: a scan must be a stack of
+short-axis slices along its third axis, like ACDC. Arrays are (z, y, x) inside this module (the
+project's order), (x, y, z) in NIfTI files.
+
+Every problem with a file raises ``DataError`` naming the file. Outputs are written to a
+temporary name in the output folder and renamed, so a failure never leaves a partial file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import torch
+
+from mixseg import __version__, config, paths, scans
+from mixseg.data.canonical import (
+    _center_crop_or_pad,
+    _zoom_slices,
+    normalize_intensity,
+    resample_inplane,
+)
+from mixseg.data.errors import DataError
+from mixseg.evaluate import HEADS_BY_DECODERS, load_model
+from mixseg.infer import predict_probs
+
+SUPPORTED_DATASETS = ("acdc",)
+MONTAGE_SLICES = 6
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What ``segment_file`` wrote: the mask (and overlay) and the foreground's size."""
+
+    path: Path
+    mask_file: Path
+    png_file: Path | None
+    voxels: int
+    ml: float
+
+
+def pick_device(name: str | None) -> torch.device:
+    """``cuda`` when present unless ``name`` says otherwise.
+
+    Raises:
+        ValueError: ``name`` is ``cuda`` and CUDA is not available.
+    """
+    if name is None:
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: CUDA is not available on this machine")
+    return torch.device(name)
+
+
+def resolve_model_file(run: str, dataset: str, setting: str, seed: int) -> Path:
+    """The ``model.pt`` that ``run`` designates: a ``model.pt`` file, a run directory holding
+    one, or a run name looked up as ``paths.run_dir(dataset, setting, run, seed)`` (relative to
+    the current directory, i.e. the project root).
+
+    Raises:
+        DataError: nothing there; for a run name the message lists the trained runs.
+    """
+    path = Path(run)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        if (path / "model.pt").is_file():
+            return path / "model.pt"
+        raise DataError(path, "no model.pt in this run directory (has its training finished?)")
+    if len(path.parts) > 1 or path.suffix == ".pt":
+        raise DataError(path, "no such run directory or model file")
+    model_file = paths.run_dir(dataset, setting, run, seed) / "model.pt"
+    if model_file.is_file():
+        return model_file
+    root = model_file.parents[3]  # data/runs/<dataset>
+    found = sorted(str(p.parent.relative_to(root)) for p in root.glob("*/*/seed*/model.pt"))
+    if not found:
+        known = f"no trained runs under {root}/ (`make repro` trains them)"
+    else:
+        more = f", ... ({len(found) - 30} more)" if len(found) > 30 else ""
+        known = f"trained runs under {root}/: {', '.join(found[:30])}{more}"
+    raise DataError(model_file, f"no run {run!r} (setting {setting}, seed {seed}); {known}")
+
+
+def load_checkpoint(model_file: Path, device: torch.device) -> tuple[torch.nn.Module, dict]:
+    """Check that ``model_file`` is a 2D ACDC ``model.pt`` and rebuild its network.
+
+    Returns:
+        (model in eval mode on ``device``, resolved configuration of its run).
+
+    Raises:
+        DataError: unreadable file, not a mixseg checkpoint, another dataset's checkpoint, or a
+            configuration without ``preprocess``.
+    """
+    try:  # mmap: reading the config does not load the weights twice
+        state = torch.load(model_file, map_location="cpu", mmap=True, weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError, UnpicklingError, EOFError, ...
+        raise DataError(model_file, f"not a readable PyTorch checkpoint ({exc})") from exc
+    if not isinstance(state, dict) or not {"model", "config", "n_decoders"} <= set(state):
+        raise DataError(model_file, "not a mixseg model.pt (keys model, config, n_decoders)")
+    cfg = state["config"]
+    if cfg.get("dataset") not in SUPPORTED_DATASETS:
+        raise DataError(
+            model_file,
+            f"checkpoint of dataset {cfg.get('dataset')!r}: `mixseg segment` applies 2D ACDC "
+            "models only (3D Left Atrium checkpoints do not exist yet)",
+        )
+    preprocess_params(cfg, model_file)
+    del state
+    try:
+        return load_model(model_file, device)
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise DataError(model_file, f"cannot rebuild the network ({exc})") from exc
+
+
+def preprocess_params(cfg: dict, model_file: Path) -> config.PreprocessParams:
+    """The training images' preprocessing, from a run's resolved configuration."""
+    if "preprocess" not in cfg:
+        raise DataError(model_file, "its configuration has no 'preprocess' entry")
+    try:
+        return config.build(config.PreprocessParams, cfg["preprocess"], "config.preprocess")
+    except config.ConfigError as exc:
+        raise DataError(model_file, str(exc)) from exc
+
+
+def resolve_head(model: torch.nn.Module, head: str | None, model_file: Path) -> str:
+    """``head``, or by default ``student`` (two decoders) / ``teacher`` (single branch).
+
+    Raises:
+        DataError: the run has no such head.
+    """
+    heads = HEADS_BY_DECODERS[model.n_decoders]
+    if head is None:
+        return "student" if "student" in heads else "teacher"
+    if head not in heads:
+        raise DataError(model_file, f"single-branch run: no {head} head (use --head teacher)")
+    return head
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """Create ``out_dir`` if needed and check that files can be written there.
+
+    Raises:
+        DataError: it cannot be created or is not writable.
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as exc:
+        raise DataError(out_dir, f"output folder is not writable ({exc.strerror or exc})") from exc
+    return out_dir
+
+
+def segment_volume(
+    model: torch.nn.Module,
+    image: np.ndarray,
+    spacing: tuple[float, float, float],
+    pre: config.PreprocessParams,
+    head: str,
+) -> np.ndarray:
+    """Foreground probability of a raw scan, on the scan's own grid.
+
+    Args:
+        model: a 2D network (``infer.predict_probs``).
+        image: (Z, Y, X) raw intensities, finite.
+        spacing: (z, y, x) voxel size in mm.
+        pre: the run's preprocessing.
+        head: ``teacher``, ``student`` or ``ensemble``.
+
+    Returns:
+        float32 (Z, Y, X) probabilities in [0, 1].
+
+    Raises:
+        ValueError: in ``crop`` mode, a scan smaller than one pixel of the training grid.
+    """
+    _, ny, nx = image.shape
+    if pre.mode == "crop" and min(ny * spacing[1], nx * spacing[2]) <= 0.5 * pre.spacing_mm:
+        raise ValueError(f"{ny}x{nx} pixels at {spacing[1:]} mm: smaller than the training grid")
+    norm = normalize_intensity(image.astype(np.float32, copy=False), pre.percentiles)
+    dummy_label = np.zeros(image.shape, np.uint8)
+    grid, _, grid_spacing = resample_inplane(
+        norm, dummy_label, spacing, pre.mode, tuple(pre.size), pre.spacing_mm
+    )
+    probs = predict_probs(model, grid, head)  # (Z, H, W) on the training grid
+    # The zoomed size before cropping follows from the output spacing (spacing * n / zoomed).
+    zoomed = (round(spacing[1] * ny / grid_spacing[1]), round(spacing[2] * nx / grid_spacing[2]))
+    probs = _center_crop_or_pad(probs, zoomed)  # a centre crop/pad is its own inverse
+    probs = _zoom_slices(probs, (ny / zoomed[0], nx / zoomed[1]), order=1)
+    assert probs.shape == image.shape, (probs.shape, image.shape)
+    return np.clip(probs, 0.0, 1.0)
+
+
+def segment_file(
+    job: scans.Job,
+    model: torch.nn.Module,
+    pre: config.PreprocessParams,
+    head: str,
+    out_dir: Path,
+    png: bool = False,
+) -> Result:
+    """Segment one scan and write ``<stem>_mask.nii.gz`` (uint8 {0, 1}, the scan's affine and
+    header) and, with ``png``, ``<stem>_mask.png`` into ``out_dir``, each atomically.
+
+    Raises:
+        DataError: ``scans.read_scan``'s problems, a scan smaller than the training grid, or a
+            write error (nothing is left in ``out_dir`` then).
+    """
+    image, spacing, src = scans.read_scan(job)
+    try:
+        probs = segment_volume(model, image, spacing, pre, head)
+    except ValueError as exc:
+        raise DataError(job.path, str(exc)) from exc
+    mask = (probs > 0.5).astype(np.uint8)  # (z, y, x); ties go to background, as predict_labels
+
+    hdr = src.header.copy()
+    hdr.set_data_dtype(np.uint8)
+    hdr["cal_min"], hdr["cal_max"] = 0, 1
+    hdr["descrip"] = f"mixseg {__version__} {head} mask".encode()[:79]
+    # The input's affine equals its header's best affine: nibabel keeps the header as is
+    # (qform/sform codes included) instead of rewriting it from the affine.
+    out_img = type(src)(np.ascontiguousarray(mask.transpose(2, 1, 0)), src.affine, hdr)
+    mask_file = out_dir / f"{job.stem}_mask.nii.gz"
+    png_file = out_dir / f"{job.stem}_mask.png" if png else None
+    tmp_nii = out_dir / f".{job.stem}_mask.tmp-{os.getpid()}.nii.gz"
+    tmp_png = out_dir / f".{job.stem}_mask.tmp-{os.getpid()}.png"
+    try:
+        nib.save(out_img, tmp_nii)
+        if png:
+            norm = normalize_intensity(image, pre.percentiles)
+            save_overlay(norm, mask, spacing, tmp_png, f"{job.path.name} ({head})")
+        os.replace(tmp_nii, mask_file)
+        if png:
+            os.replace(tmp_png, png_file)
+    except OSError as exc:
+        raise DataError(mask_file, f"cannot write the output ({exc})") from exc
+    finally:
+        tmp_nii.unlink(missing_ok=True)
+        tmp_png.unlink(missing_ok=True)
+    voxels = int(mask.sum())
+    return Result(job.path, mask_file, png_file, voxels, voxels * float(np.prod(spacing)) / 1e3)
+
+
+def save_overlay(
+    image: np.ndarray, mask: np.ndarray, spacing: tuple[float, float, float], out: Path, title: str
+) -> None:
+    """A row of up to ``MONTAGE_SLICES`` slices of a (Z, Y, X) image in [0, 1] with the mask in
+    red: evenly spaced over the slices holding foreground (over all slices if none does)."""
+    from matplotlib.figure import Figure  # no pyplot: no global state, no backend switch
+
+    with_fg = np.flatnonzero(mask.any(axis=(1, 2)))
+    pool = with_fg if len(with_fg) else np.arange(len(image))
+    n = min(MONTAGE_SLICES, len(pool))
+    picks = np.unique(pool[np.linspace(0, len(pool) - 1, n).round().astype(int)])
+    fig = Figure(figsize=(2.4 * len(picks), 2.8), layout="constrained")
+    aspect = spacing[1] / spacing[2]  # rows are y, columns x
+    for ax, z in zip(fig.subplots(1, len(picks), squeeze=False)[0], picks, strict=True):
+        ax.imshow(image[z], cmap="gray", vmin=0, vmax=1, aspect=aspect, interpolation="nearest")
+        fg = np.ma.masked_equal(mask[z], 0)
+        ax.imshow(fg, cmap="autumn", alpha=0.35, aspect=aspect, interpolation="nearest")
+        if mask[z].any():
+            ax.contour(mask[z], levels=[0.5], colors="red", linewidths=0.8)
+        ax.set_title(f"slice {z}", fontsize=8)
+        ax.set_axis_off()
+    fig.suptitle(title, fontsize=8)
+    fig.savefig(out, format="png", dpi=90)
