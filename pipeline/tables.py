@@ -1,14 +1,20 @@
-"""Stage `tables`: the report tables (ours beside the paper's) and the headline metrics.
+"""Stage `tables`: the report tables (ours beside the paper's), the headline metrics and the
+report README, the last report stage (it embeds Table 8 and lists the figures).
 
-Reads: preset, data.acdc.source, runs (the run lists), lambda_w, lambda_kd, lambda_ent,
-divergence (to label the default rows of the sweeps). Writes: reports/tables/, reports/metrics.json.
+Reads params: preset, data.acdc.source, data.la.source, runs, lambda_w, lambda_kd, lambda_ent,
+divergence (the defaults of the sweeps). Reads files: data/eval/acdc, reports/tables/table8.{md,csv}
+(stage complexity), reports/figures/figures.json (stage figures).
+Writes: reports/tables/<name>.{md,csv} for outputs.TABLE_NAMES, reports/metrics.json,
+reports/README.md.
 """
 
 import argparse
+import csv
 import json
 
-from mixseg import config, paths
-from mixseg.report import sweeps, tables
+from mixseg import config
+from mixseg.report import catalog, claims, figures, outputs, readme, tables
+from mixseg.report.io import to_csv, write_text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,29 +23,35 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     params = config.read_params(args.params)
     preset = config.lookup(params, "preset")
-    source = config.lookup(params, "data.acdc.source")
+    sources = {ds: config.lookup(params, f"data.{ds}.source") for ds in ("acdc", "la")}
     settings = list(config.lookup(params, "runs.settings"))
     seeds = [int(s) for s in config.lookup(params, "runs.seeds")]
-    md, rows = tables.table1("acdc", settings, seeds)
-    title = (
-        "# Table 1: ACDC (LV), test set\n\n"
-        f"Preset `{preset}`, data source `{source}`. Cells: ours, mean ± std over seeds "
-        f"{seeds} of the per-run test means, then (the paper's value). DSC in %, HD-95 in mm.\n\n"
-    )
-    out = paths.REPORTS / "tables"
-    tables.write_text(out / "table1.md", title + md)
-    tables.write_text(out / "table1.csv", tables.to_csv(rows))
-    for sw in sweeps.SWEEPS:
-        md, rows = sweeps.sweep_table(sw, "acdc", params)
-        head = (
-            f"# {sw.title}\n\nPreset `{preset}`, data source `{source}`. Cells: ours, mean ± std "
-            "over seeds (runs.sweep_seeds; the default row: runs.seeds), then (the paper's value). "
-            "DSC in %, HD-95 in mm.\n\n"
-        )
-        tables.write_text(out / f"{sw.name}.md", head + md)
-        tables.write_text(out / f"{sw.name}.csv", tables.to_csv(rows))
+
+    built = catalog.build_tables(params)
+    assert [t.name for t in built] == outputs.TABLE_NAMES
+    for t in built:
+        write_text(outputs.TABLES_DIR / f"{t.name}.md", t.text())
+        write_text(outputs.TABLES_DIR / f"{t.name}.csv", to_csv(t.rows))
     metrics = tables.headline("acdc", settings, seeds)
-    tables.write_text(paths.REPORTS / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    write_text(outputs.METRICS, json.dumps(metrics, indent=1) + "\n")
+
+    md8, csv8 = outputs.complexity_files()
+    rows8 = list(csv.DictReader(csv8.open())) if csv8.exists() else []
+    by_name = {t.name: t for t in built}
+    found = claims.evaluate_claims(
+        by_name["table1"].rows,
+        by_name["table4"].rows,
+        settings,
+        list(config.lookup(params, "runs.sweeps.settings")),
+        rows8,
+    )
+    texts = [t.text() for t in built[:7]]
+    texts.append(
+        md8.read_text() if md8.exists() else "# Table 8\n\nThe complexity stage has not run.\n"
+    )
+    texts += [t.text() for t in built[7:]]
+    manifest = figures.read_manifest(outputs.FIGURES_MANIFEST)
+    write_text(outputs.README, readme.render(preset, sources, found, texts, manifest))
 
 
 if __name__ == "__main__":

@@ -103,6 +103,24 @@ def test_every_run_is_evaluated_and_reported(repo):
     assert "set1" in json.loads((repo / "reports/metrics.json").read_text())["acdc"]
 
 
+def test_every_report_file_exists(repo):
+    from mixseg.report import outputs
+
+    for f in outputs.table_files() + outputs.complexity_files() + [outputs.README]:
+        assert (repo / f).stat().st_size > 0, f
+    manifest = json.loads((repo / outputs.FIGURES_MANIFEST).read_text())
+    produced = {m["name"] for m in manifest if m["produced"]}
+    assert produced == {"fig2", "fig6", "fig7", "fig8", "fig9"}  # fig3/5 need proposals runs
+    readme = (repo / outputs.README).read_text()
+    assert "## Paper claims on this data" in readme
+    for m in manifest:
+        if m["produced"]:
+            assert (repo / outputs.FIGURES_DIR / m["file"]).read_bytes()[:4] == b"\x89PNG"
+            assert f"(figures/{m['file']})" in readme
+        else:
+            assert f"{m['title']}: not produced yet" in readme
+
+
 def test_second_repro_does_nothing(repo):
     out = _run([sys.executable, "-m", "dvc", "status"], repo)
     assert "up to date" in out.lower(), out

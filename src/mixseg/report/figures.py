@@ -1,4 +1,8 @@
-"""Report figures (matplotlib, PNG). Fig. 2 is analytic; the others read run logs.
+"""Report figures (matplotlib, PNG): Fig. 2 (analytic), the figure manifest and saving.
+``curves.py`` draws Figs. 3, 5, 6, 7 from run logs, ``qualitative.py`` Figs. 8 and 9.
+
+Every figure function returns a ``FigureInfo`` (what the stage writes to ``figures.json`` and the
+report README lists).
 
 Fig. 2 (paper section 3.6): for a two-class distribution (p, 1 - p) obtained by a softmax,
 (a) the Shannon entropy H(p) = -p log p - (1 - p) log(1 - p) and the min-entropy
@@ -9,6 +13,8 @@ the arg-max (p > 1/2) and p where it is not (pseudo-label cross-entropy pushes t
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +22,21 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from mixseg.report.io import write_text  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureInfo:
+    """One entry of ``figures.json``: a figure that was drawn or why it was not."""
+
+    name: str  # e.g. "fig6"
+    file: str  # PNG file name in reports/figures ("" when not produced)
+    title: str
+    caption: str
+    produced: bool
+    missing: list[str]  # runs left out of a produced figure, or needed by an unproduced one
+    needs: str = ""  # why an unproduced figure is not there yet
 
 
 def entropy_curves(p: np.ndarray) -> dict[str, np.ndarray]:
@@ -54,3 +75,51 @@ def save(fig: plt.Figure, out: Path) -> None:
     fig.savefig(tmp, dpi=90)
     plt.close(fig)
     tmp.replace(out)
+
+
+def draw_fig2(out_dir: Path) -> FigureInfo:
+    name = "fig2_entropy.png"
+    fig2(out_dir / name)
+    return FigureInfo(
+        "fig2",
+        name,
+        "Fig. 2: entropy vs min-entropy",
+        "Analytic curves (section 3.6); no run involved.",
+        True,
+        [],
+    )
+
+
+# Figures of the paper that need what no stage makes yet (always listed, never drawn).
+NOT_PRODUCED = [
+    FigureInfo(
+        "fig4",
+        "",
+        "Fig. 4: failure cases of the pseudo-labels",
+        "",
+        False,
+        [],
+        "needs the pseudo-masks of the proposals runs (no stage writes them yet)",
+    ),
+    FigureInfo(
+        "fig10",
+        "",
+        "Fig. 10: qualitative results on LA",
+        "",
+        False,
+        [],
+        "needs LA runs (data/runs/la/...) and a 3D slice viewer; no LA training stage yet",
+    ),
+]
+
+
+def write_manifest(infos: list[FigureInfo], path: Path) -> None:
+    """``figures.json``: every figure of the report, drawn or not (atomic write)."""
+    write_text(path, json.dumps([dataclasses.asdict(i) for i in infos], indent=1) + "\n")
+
+
+def read_manifest(path: Path) -> list[FigureInfo] | None:
+    """The entries of ``figures.json``, or None if the figures stage has not written it."""
+    if not path.exists():
+        return None
+    return [FigureInfo(**d) for d in json.loads(path.read_text())]

@@ -29,18 +29,72 @@ class Sweep:
 
 
 SWEEPS = [
-    Sweep("table4", "Table 4: impact of λKL on KL+Ent (student)", "kl_ent", "lambda_kd",
-          "t4_lambda_kd", "settings", "student", pv.TABLE4, {}),
-    Sweep("table5", "Table 5: impact of λw on KL+Ent (student)", "kl_ent", "lambda_w",
-          "t5_lambda_w", "settings", "student", pv.TABLE5, {}),
-    Sweep("table6", "Table 6: divergences for the Lkd term, KL+Ent (student)", "kl_ent",
-          "divergence", "t6_divergence", "t6_settings", "student", pv.TABLE6, {}),
-    Sweep("tableA1", "Table A.1: impact of λw on Single", "single", "lambda_w", "a1_lambda_w",
-          "settings", "teacher", pv.TABLE_A1, {}),
-    Sweep("tableA2", "Table A.2: impact of λKL on KL (student)", "kl", "lambda_kd",
-          "a2_lambda_kd", "settings", "student", pv.TABLE_A2, {}),
-    Sweep("tableA3", "Table A.3: impact of λEnt on Single + Ent", "single_ent", "lambda_ent",
-          "a3_lambda_ent", "a3_settings", "teacher", pv.TABLE_A3, {0.0: ("single", {})}),
+    Sweep(
+        "table4",
+        "Table 4: impact of λKL on KL+Ent (student)",
+        "kl_ent",
+        "lambda_kd",
+        "t4_lambda_kd",
+        "settings",
+        "student",
+        pv.TABLE4,
+        {},
+    ),
+    Sweep(
+        "table5",
+        "Table 5: impact of λw on KL+Ent (student)",
+        "kl_ent",
+        "lambda_w",
+        "t5_lambda_w",
+        "settings",
+        "student",
+        pv.TABLE5,
+        {},
+    ),
+    Sweep(
+        "table6",
+        "Table 6: divergences for the Lkd term, KL+Ent (student)",
+        "kl_ent",
+        "divergence",
+        "t6_divergence",
+        "t6_settings",
+        "student",
+        pv.TABLE6,
+        {},
+    ),
+    Sweep(
+        "tableA1",
+        "Table A.1: impact of λw on Single",
+        "single",
+        "lambda_w",
+        "a1_lambda_w",
+        "settings",
+        "teacher",
+        pv.TABLE_A1,
+        {},
+    ),
+    Sweep(
+        "tableA2",
+        "Table A.2: impact of λKL on KL (student)",
+        "kl",
+        "lambda_kd",
+        "a2_lambda_kd",
+        "settings",
+        "student",
+        pv.TABLE_A2,
+        {},
+    ),
+    Sweep(
+        "tableA3",
+        "Table A.3: impact of λEnt on Single + Ent",
+        "single_ent",
+        "lambda_ent",
+        "a3_lambda_ent",
+        "a3_settings",
+        "teacher",
+        pv.TABLE_A3,
+        {0.0: ("single", {})},
+    ),
 ]
 
 
@@ -74,14 +128,18 @@ def sweep_rows(sw: Sweep, params: dict) -> list[tuple[Any, str, str]]:
 
 def sweep_table(sw: Sweep, dataset: str, params: dict) -> tuple[str, list[dict]]:
     """Markdown and long-format CSV rows of one sweep table."""
-    settings = params["runs"]["sweeps"][sw.settings_key] if sw.settings_key else params["runs"]["settings"]
+    settings = (
+        params["runs"]["sweeps"][sw.settings_key] if sw.settings_key else params["runs"]["settings"]
+    )
     default = params[sw.key]
     seeds_main = [int(s) for s in params["runs"]["seeds"]]
     seeds_sweep = [int(s) for s in params["runs"]["sweep_seeds"]]
-    header = [sw.key] + [f"{SETTING_TITLES.get(s, s)} {m}" for s in settings for m in ("DSC", "HD-95")]
+    header = [sw.key] + [
+        f"{SETTING_TITLES.get(s, s)} {m}" for s in settings for m in ("DSC", "HD-95")
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows: list[dict] = []
-    for value, method, run in sweep_rows(sw, params):
+    for value, _method, run in sweep_rows(sw, params):
         is_default = _same(value, default) or any(_same(value, e) for e in sw.extra)
         seeds = seeds_main if is_default else seeds_sweep
         paper = next((p for k, p in sw.paper.items() if _same(k, value)), {})
@@ -92,13 +150,20 @@ def sweep_table(sw: Sweep, dataset: str, params: dict) -> tuple[str, list[dict]]
                 agg = aggregate(sums, sw.head, metric)
                 p = paper.get(setting, (None, None))[k]
                 cells.append(_cell(agg, p, True))
-                rows.append({
-                    "table": sw.name, "value": value, "run": run, "setting": setting,
-                    "head": sw.head, "metric": metric,
-                    "ours_mean": None if agg is None else round(agg[0], 3),
-                    "ours_std": None if agg is None else round(agg[1], 3),
-                    "n_seeds": 0 if agg is None else agg[2], "paper": p,
-                })
+                rows.append(
+                    {
+                        "table": sw.name,
+                        "value": value,
+                        "run": run,
+                        "setting": setting,
+                        "head": sw.head,
+                        "metric": metric,
+                        "ours_mean": None if agg is None else round(agg[0], 3),
+                        "ours_std": None if agg is None else round(agg[1], 3),
+                        "n_seeds": 0 if agg is None else agg[2],
+                        "paper": p,
+                    }
+                )
         label = f"**{value}** (default)" if _same(value, default) else str(value)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n", rows

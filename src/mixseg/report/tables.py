@@ -8,14 +8,12 @@ evaluation is shown as "not run", never filled in.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 from mixseg import paths
+from mixseg.report.io import to_csv, write_text  # noqa: F401  (re-exported for callers)
 from mixseg.report.paper_values import TABLE1
 
 HEADS = ("teacher", "student", "ensemble")
@@ -61,8 +59,60 @@ def _cell(agg: tuple[float, float, int] | None, paper: float | None, has_head: b
     return ours if paper is None else f"{ours} ({paper:.2f})"
 
 
-def table1(dataset: str, settings: list[str], seeds: list[int]) -> tuple[str, list[dict]]:
-    """Table 1 as markdown and long-format CSV rows."""
+def measure(
+    table: str,
+    dataset: str,
+    setting: str,
+    run: str,
+    head: str,
+    seeds: list[int],
+    paper: tuple[float | None, float | None] = (None, None),
+    metrics: tuple[str, ...] = ("dsc", "hd95"),
+    **extra: Any,
+) -> tuple[list[str], list[dict]]:
+    """Cells (one per metric) and long-format CSV rows of one run's head, read from its seeds.
+
+    Args:
+        paper: the paper's (DSC, HD95) for this entry, ``None`` where it reports none.
+        extra: columns added to every CSV row (e.g. the swept value).
+    """
+    sums = load_summaries(dataset, setting, run, seeds)
+    cells, rows = [], []
+    for metric in metrics:
+        agg = aggregate(sums, head, metric)
+        p = paper[0 if metric == "dsc" else 1]
+        cells.append(_cell(agg, p, True))
+        rows.append(
+            {
+                "table": table,
+                **extra,
+                "dataset": dataset,
+                "setting": setting,
+                "run": run,
+                "head": head,
+                "metric": metric,
+                "ours_mean": None if agg is None else round(agg[0], 3),
+                "ours_std": None if agg is None else round(agg[1], 3),
+                "n_seeds": 0 if agg is None else agg[2],
+                "paper": p,
+            }
+        )
+    return cells, rows
+
+
+def table1(
+    dataset: str,
+    settings: list[str],
+    seeds: list[int],
+    paper_values: dict | None = None,
+    table: str = "1",
+) -> tuple[str, list[dict]]:
+    """Table 1 (or Table 7: the same layout on LA) as markdown and long-format CSV rows.
+
+    Args:
+        paper_values: the paper's values, keyed like ``paper_values.TABLE1`` (the default).
+    """
+    paper_values = TABLE1 if paper_values is None else paper_values
     header = ["Setting", "Model"] + [
         f"{HEAD_TITLES[h]} {m}" for h in HEADS for m in ("DSC", "HD-95")
     ]
@@ -71,36 +121,24 @@ def table1(dataset: str, settings: list[str], seeds: list[int]) -> tuple[str, li
     entries = [(s, r, t) for s in settings for r, t in TABLE1_ROWS]
     entries.append(("all", "upper", "Upper bound (all images)"))
     for setting, run, title in entries:
-        sums = load_summaries(dataset, setting, run, seeds)
-        paper = TABLE1.get((setting, run), {})
+        paper = paper_values.get((setting, run), {})
         n_heads = 3 if run in ("decoupled", "kl", "kl_ent") else 1
         cells = []
         for i, head in enumerate(HEADS):
-            for metric, k in (("dsc", 0), ("hd95", 1)):
-                agg = aggregate(sums, head, metric)
-                p = paper.get(head, (None, None))[k]
-                cells.append(_cell(agg, p, i < n_heads))
-                if i < n_heads:
-                    rows.append({
-                        "table": "1", "setting": setting, "run": run, "head": head,
-                        "metric": metric, "ours_mean": None if agg is None else round(agg[0], 3),
-                        "ours_std": None if agg is None else round(agg[1], 3),
-                        "n_seeds": 0 if agg is None else agg[2], "paper": p,
-                    })
-        lines.append(f"| {SETTING_TITLES.get(setting, setting)} | {title} | " + " | ".join(cells) + " |")
+            if i >= n_heads:
+                cells += ["–", "–"]
+                continue
+            c, r = measure(table, dataset, setting, run, head, seeds, paper.get(head, (None, None)))
+            cells += c
+            rows += r
+        lines.append(
+            f"| {SETTING_TITLES.get(setting, setting)} | {title} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines) + "\n", rows
 
 
-def to_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 def headline(dataset: str, settings: list[str], seeds: list[int]) -> dict[str, Any]:
-    """``reports/metrics.json``: student DSC/HD95 of KL+Ent per setting (what `dvc exp show` shows)."""
+    """``reports/metrics.json``: KL+Ent student DSC/HD95 per setting (shown by `dvc exp show`)."""
     out: dict[str, Any] = {}
     for setting in settings:
         sums = load_summaries(dataset, setting, "kl_ent", seeds)
@@ -109,10 +147,3 @@ def headline(dataset: str, settings: list[str], seeds: list[int]) -> dict[str, A
             if agg is not None:
                 out.setdefault(setting, {})[f"kl_ent_student_{metric}"] = round(agg[0], 3)
     return {dataset: out}
-
-
-def write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)

@@ -1,0 +1,166 @@
+"""Qualitative panels: Fig. 8 (segmentations of the Table 1 models) and Fig. 9 (probability
+maps of the KL and KL+Ent students), on test slices of one setting and seed.
+
+Slices: the first case (ED frame) of each of the first ``n`` test patients of ``splits.json``,
+at the slice with the largest ground-truth area (the mid-ventricle). Each trained model
+(``data/runs/<ds>/<setting>/<run>/seed<k>/model.pt``) is loaded once with
+``evaluate.load_model`` and applied with ``infer.predict_probs`` to those slices only; a model
+that does not exist leaves a "not run" panel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+from mixseg import paths
+from mixseg.data import datasets
+from mixseg.data.canonical import load_case
+from mixseg.evaluate import load_model
+from mixseg.infer import predict_probs
+from mixseg.metrics import dice
+from mixseg.report.figures import FigureInfo, plt, save
+
+GT_CMAP, PRED_CMAP = ListedColormap(["lime"]), ListedColormap(["red"])
+# (run, title, head): the models of Table 1, as in the paper's Fig. 8.
+MODELS = [
+    ("lower", "Lower bound", "teacher"),
+    ("single", "Single", "teacher"),
+    ("single_ent", "Single + Ent", "teacher"),
+    ("upper", "Upper bound", "teacher"),
+    ("decoupled", "Decoupled (student)", "student"),
+    ("kl", "Ours KL (student)", "student"),
+    ("kl_ent", "Ours KL+Ent (student)", "student"),
+]
+
+
+def pick_slices(dataset: str, n: int = 3) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(case id + slice, image (H, W) float32, label (H, W) uint8) of ``n`` test slices."""
+    meta = datasets.read_splits(dataset)
+    out = []
+    for pid in meta["test"][:n]:
+        cid = meta["patients"][pid]["cases"][0]
+        case = load_case(paths.case_file(dataset, cid))
+        z = int(np.argmax(case.label.reshape(len(case.label), -1).sum(1)))
+        out.append((f"{cid} z={z}", case.image[z], case.label[z]))
+    return out
+
+
+def predict(
+    dataset: str, setting: str, seed: int, slices: list, models=MODELS
+) -> dict[str, np.ndarray | None]:
+    """Foreground probabilities (S, H, W) of each model's head on the S slices of
+    ``pick_slices``; None for a model that was not trained."""
+    images = np.stack([s[1] for s in slices]).astype(np.float32)
+    out: dict[str, np.ndarray | None] = {}
+    for run, _, head in models:
+        f = paths.run_dir(dataset, setting, run, seed) / "model.pt"
+        if not f.exists():
+            out[run] = None
+            continue
+        model, _ = load_model(f)
+        out[run] = predict_probs(model, images, head)
+        del model
+    return out
+
+
+def _blank(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=8, transform=ax.transAxes)
+
+
+def _grid(n_rows: int, n_cols: int):
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(1.6 * n_cols, 1.7 * n_rows + 0.5),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig, axes
+
+
+def fig8(out: Path, slices: list, probs: dict, setting: str, seed: int) -> FigureInfo:
+    """Fig. 8: image, ground truth and each model's segmentation (red), one slice per row."""
+    fig, axes = _grid(len(slices), 2 + len(MODELS))
+    for i, (name, image, label) in enumerate(slices):
+        axes[i, 0].imshow(image, cmap="gray")
+        axes[i, 0].set_ylabel(name, fontsize=6)
+        axes[i, 1].imshow(image, cmap="gray")
+        axes[i, 1].imshow(np.ma.masked_equal(label, 0), cmap=GT_CMAP, alpha=0.5)
+        for j, (run, _, _) in enumerate(MODELS):
+            ax = axes[i, 2 + j]
+            if probs[run] is None:
+                _blank(ax, "not run")
+                continue
+            pred = (probs[run][i] > 0.5).astype(np.uint8)
+            ax.imshow(image, cmap="gray")
+            ax.imshow(np.ma.masked_equal(pred, 0), cmap=PRED_CMAP, alpha=0.5)
+            ax.set_xlabel(f"DSC {100 * dice(pred, label):.0f}", fontsize=6)
+    for j, title in enumerate(["Image", "Ground truth"] + [m[1] for m in MODELS]):
+        axes[0, j].set_title(title, fontsize=7)
+    missing = [run for run, _, _ in MODELS if probs[run] is None]
+    fig.suptitle(
+        f"Fig. 8: test slices, {setting}, seed {seed}"
+        + (f" (not run: {', '.join(missing)})" if missing else ""),
+        fontsize=8,
+    )
+    save(fig, out)
+    return FigureInfo(
+        "fig8",
+        out.name,
+        "Fig. 8: qualitative results of the Table 1 models",
+        f"Test slices, {setting}, seed {seed}; ground truth in green, prediction in red, "
+        "slice DSC below.",
+        True,
+        missing,
+    )
+
+
+def fig9(out: Path, slices: list, probs: dict, setting: str, seed: int) -> FigureInfo:
+    """Fig. 9: foreground probability maps of the KL and KL+Ent students."""
+    runs = [("kl", "Ours KL (student)"), ("kl_ent", "Ours KL+Ent (student)")]
+    fig, axes = _grid(len(slices), 2 + len(runs))
+    im = None
+    for i, (name, image, label) in enumerate(slices):
+        axes[i, 0].imshow(image, cmap="gray")
+        axes[i, 0].set_ylabel(name, fontsize=6)
+        axes[i, 1].imshow(label, cmap="gray", vmin=0, vmax=1)
+        for j, (run, _) in enumerate(runs):
+            if probs.get(run) is None:
+                _blank(axes[i, 2 + j], "not run")
+                continue
+            im = axes[i, 2 + j].imshow(probs[run][i], cmap="jet", vmin=0, vmax=1)
+    for j, title in enumerate(["Image", "Ground truth"] + [r[1] for r in runs]):
+        axes[0, j].set_title(title, fontsize=7)
+    if im is not None:
+        fig.colorbar(im, ax=axes[:, -1].tolist(), fraction=0.05, label="p(foreground)")
+    missing = [run for run, _ in runs if probs.get(run) is None]
+    fig.suptitle(
+        f"Fig. 9: probability maps, {setting}, seed {seed}"
+        + (f" (not run: {', '.join(missing)})" if missing else ""),
+        fontsize=8,
+    )
+    save(fig, out)
+    return FigureInfo(
+        "fig9",
+        out.name,
+        "Fig. 9: probability maps of the KL and KL+Ent students",
+        f"Test slices, {setting}, seed {seed}.",
+        True,
+        missing,
+    )
+
+
+def draw(out_dir: Path, dataset: str, setting: str, seed: int) -> list[FigureInfo]:
+    """Figs. 8 and 9 on the same slices (each model is loaded and applied once)."""
+    slices = pick_slices(dataset)
+    probs = predict(dataset, setting, seed, slices)
+    return [
+        fig8(out_dir / "fig8_qualitative.png", slices, probs, setting, seed),
+        fig9(out_dir / "fig9_probability_maps.png", slices, probs, setting, seed),
+    ]

@@ -1,0 +1,93 @@
+"""The report stages: their outs in dvc.yaml equal mixseg.report.outputs, their scripts are
+deps, and the tables stage writes every table and a README whose claims come from the numbers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import yaml
+
+from mixseg.report import figures, outputs, readme
+from mixseg.report.claims import Claim
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _stages() -> dict:
+    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def _outs(stage: dict) -> list[str]:
+    return [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"]]
+
+
+def test_report_stage_outs_match_outputs():
+    s = _stages()
+    assert _outs(s["tables"]) == [str(f) for f in outputs.table_files()] + [str(outputs.README)]
+    assert [next(iter(m)) for m in s["tables"]["metrics"]] == [str(outputs.METRICS)]
+    assert _outs(s["complexity"]) == [str(f) for f in outputs.complexity_files()]
+    assert _outs(s["figures"]) == [str(outputs.FIGURES_DIR)]
+    for name in ("tables", "complexity", "figures"):
+        assert s[name]["cmd"].split()[1] in s[name]["deps"], name
+    # tables is the last report stage: it reads what the two others write.
+    assert {str(f) for f in outputs.complexity_files()} <= set(s["tables"]["deps"])
+    assert str(outputs.FIGURES_DIR) in s["tables"]["deps"]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "pipeline" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_tables_stage_writes_every_table_and_the_readme(fake, project, params):
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+    for seed in (0, 1, 2):
+        fake.summary(
+            "acdc",
+            "set3",
+            "kl_ent",
+            seed,
+            {"teacher": (0.7, 9.0), "student": (0.8, 5.0), "ensemble": (0.75, 6.0)},
+        )
+        fake.summary(
+            "acdc",
+            "set3",
+            "kl",
+            seed,
+            {"teacher": (0.6, 9.0), "student": (0.7, 5.0), "ensemble": (0.65, 6.0)},
+        )
+        fake.summary(
+            "acdc",
+            "set3",
+            "decoupled",
+            seed,
+            {"teacher": (0.6, 9.0), "student": (0.1, 50.0), "ensemble": (0.4, 6.0)},
+        )
+    figures.write_manifest(
+        [figures.FigureInfo("fig2", "fig2_entropy.png", "Fig. 2: t", "c", True, [])]
+        + figures.NOT_PRODUCED,
+        outputs.FIGURES_MANIFEST,
+    )
+    _script("tables").main(["--params", "params.yaml"])
+    for f in outputs.table_files() + [outputs.README, outputs.METRICS]:
+        assert f.exists(), f
+    text = outputs.README.read_text()
+    assert "| Set-3: KL+Ent student > KL student > Decoupled student (Table 1) | holds |" in text
+    assert "| Set-5: KL+Ent student > KL student > Decoupled student (Table 1) | not run |" in text
+    assert "| Parameter counts equal Table 8 | not run |" in text
+    assert "![fig2](figures/fig2_entropy.png)" in text
+    assert "Fig. 10: qualitative results on LA: not produced yet (needs LA runs" in text
+    assert "### Table B.6" in text and "The complexity stage has not run" in text
+    metrics = json.loads(outputs.METRICS.read_text())
+    assert metrics["acdc"]["set3"]["kl_ent_student_dsc"] == 80.0
+
+
+def test_readme_render_without_figures():
+    c = Claim("x > y", "does not hold", "x 1; y 2")
+    text = readme.render("cpu", {"acdc": "synthetic"}, [c], ["# Table 1: t\n\n| a |\n"], None)
+    assert "| x > y | **does not hold** | x 1; y 2 |" in text
+    assert "### Table 1: t" in text and "The figures stage has not run." in text

@@ -1,0 +1,115 @@
+"""Report tables from fake evaluation summaries: values, "not run" cells, the paper's values
+only in parentheses, and the run names the not-yet-existing rows read."""
+
+from __future__ import annotations
+
+import pytest
+
+from mixseg.report import catalog, comparisons, outputs
+from mixseg.report.paper_values import TABLE7
+from mixseg.report.tables import aggregate, table1
+
+
+def test_aggregate_is_mean_and_population_std_in_percent():
+    sums = [
+        {"heads": {"student": {"dsc": 0.8, "hd95": 4.0}}},
+        {"heads": {"student": {"dsc": 0.6, "hd95": 2.0}}},
+    ]
+    assert aggregate(sums, "student", "dsc") == pytest.approx((70.0, 10.0, 2))
+    assert aggregate(sums, "student", "hd95") == pytest.approx((3.0, 1.0, 2))
+    assert aggregate(sums, "teacher", "dsc") is None
+
+
+def test_table1_cells_and_not_run(fake, project):
+    fake.summary(
+        "acdc",
+        "set3",
+        "kl_ent",
+        0,
+        {"teacher": (0.7, 9.0), "student": (0.8, 5.0), "ensemble": (0.75, 6.0)},
+    )
+    fake.summary(
+        "acdc",
+        "set3",
+        "kl_ent",
+        1,
+        {"teacher": (0.7, 9.0), "student": (0.9, 7.0), "ensemble": (0.75, 6.0)},
+    )
+    md, rows = table1("acdc", ["set3"], [0, 1, 2])
+    line = next(x for x in md.splitlines() if "Ours (KL+Ent)" in x)
+    assert "85.00 ± 5.00 (86.94)" in line and "6.00 ± 1.00 (8.84)" in line
+    lower = next(x for x in md.splitlines() if "Lower bound" in x)
+    assert "not run (54.66)" in lower and lower.count("–") == 4
+    student = [r for r in rows if r["run"] == "kl_ent" and r["head"] == "student"]
+    assert [r["n_seeds"] for r in student] == [2, 2]
+
+
+def test_table2_and_3_read_their_named_runs(fake, project):
+    fake.summary("acdc", "set3", "proposals-kl", 0, {"teacher": (0.5, 20.0)})
+    fake.summary("acdc", "set3", "kl_ent", 0, {"student": (0.9, 1.0)})
+    md, rows = comparisons.table2("acdc", ["set3"], [0])
+    assert "not run (63.11)" in md  # proposals-lower has no run
+    assert "50.00 ± 0.00 (74.27)" in md and "90.00 ± 0.00 (86.94)" in md
+    md, rows = comparisons.table3("acdc", ["set3", "set5"], [0])
+    for run in ("uamt", "glmi", "ssco"):
+        assert f"(`{run}`) | not run (" in md
+        assert all(r["ours_mean"] is None for r in rows if r["run"] == run)
+    # The paper's values never appear without "not run" or our value before them.
+    assert "| 70.62" not in md and "not run (70.62)" in md
+
+
+def test_appendix_b_tables_name_runs_and_default(fake, project):
+    fake.summary("acdc", "set3", "uamt", 0, {"teacher": (0.6, 30.0)})
+    fake.summary("acdc", "set3", "glmi-lgmi2-llmi1", 0, {"teacher": (0.7, 10.0)})
+    md, _ = comparisons.table_b4("acdc", "set3", [0], [0])
+    assert "**λc = 0.1** (default) (`uamt`) | 60.00 ± 0.00 (70.62)" in md
+    assert "(`uamt-lc0.01`) | not run (67.90)" in md
+    md, rows = comparisons.table_b5("acdc", "set3", [0], [0])
+    assert "70.00 ± 0.00 (74.70) (`glmi-lgmi2-llmi1`)" in md and "(`glmi`)" in md
+    assert {r["metric"] for r in rows} == {"dsc"}
+    md, _ = comparisons.table_b6("acdc", "set5", [0], [0])  # the paper's values: Set-3 only
+    assert "(`ssco-lsp0.1-lsc1`)" in md and "75.08" not in md
+
+
+def test_table7_reads_la(fake, project):
+    fake.summary(
+        "la",
+        "set3",
+        "kl",
+        0,
+        {"teacher": (0.6, 30.0), "student": (0.65, 31.0), "ensemble": (0.6, 30.0)},
+    )
+    md, rows = table1("la", ["set3"], [0], TABLE7, table="7")
+    assert "65.00 ± 0.00 (66.75)" in md and "not run (72.09)" in md
+    assert {r["dataset"] for r in rows} == {"la"} and {r["table"] for r in rows} == {"7"}
+
+
+def test_build_tables_in_report_order(fake, project, params):
+    fake.summary(
+        "acdc",
+        "set3",
+        "kl_ent",
+        0,
+        {"teacher": (0.7, 9.0), "student": (0.8, 5.0), "ensemble": (0.75, 6.0)},
+    )
+    built = catalog.build_tables(params)
+    assert [t.name for t in built] == outputs.TABLE_NAMES
+    for t in built:
+        assert t.text().startswith(f"# {t.title}\n\nPreset `{params['preset']}`")
+        assert t.rows, t.name
+    assert "80.00 ± 0.00 (86.94)" in built[0].markdown
+
+
+def test_paper_values_agree_across_tables():
+    """Cross-checks of the transcription: the paper repeats some numbers in several tables."""
+    from mixseg.report import paper_values as pv
+
+    for s in ("set3", "set5", "set10"):
+        ours = pv.TABLE1[(s, "kl_ent")]["student"]
+        assert pv.TABLE2[s]["kl_ent"] == ours == pv.TABLE3[s]["kl_ent"]
+        assert pv.TABLE3[s]["lower"] == pv.TABLE1[(s, "lower")]["teacher"]
+    assert pv.TABLE_B4[0.1][0] == pv.TABLE3["set3"]["uamt"][0]
+    assert pv.TABLE_B5[(1, 0.1)] == pv.TABLE3["set3"]["glmi"][0]
+    assert pv.TABLE_B6[(0.5, 4)] == pv.TABLE3["set3"]["ssco"][0]
+    single = pv.TABLE8["single"][0]
+    assert pv.TABLE8["uamt"][0] == 2 * single and pv.TABLE8["ssco"][0] == 8 * single
