@@ -25,6 +25,17 @@ repro: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+## make bench: benchmarks -> reports/bench/*.json + README.md (DESIGN.md section 7); a full run
+## takes ~20-30 min on 2 cores. `make bench BENCH_ARGS=--quick` for a fast indicative pass.
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_ARGS ?=
+$(BENCH_STAMP): $(STAMP) requirements-bench.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check src pipeline tests
 	$(BIN)/ruff format --check src pipeline tests

@@ -1,0 +1,1 @@
+"""Benchmarks of mixseg (`make bench`); see benchmarks/run.py."""

@@ -1,0 +1,276 @@
+"""Profile of one training step at the cpu preset, and timed what-ifs for the waste it shows.
+
+1. ``torch.profiler`` (CPU) over a few steps of ``bench_train.Ours`` (fit's loop body) with the
+   phases labelled (make_batch, forward, objective, backward, optimizer): the phases' share of
+   the step and the top operators by self CPU time.
+2. What-ifs, each timed in turn with ours (paired ratios; > 1 means the variant is faster).
+   They are *proposals*: nothing in ``src/`` changes.
+   - ``teacher_on_full_rows``: the teacher decoder run on the fully labelled rows only. kl_ent
+     uses the teacher's logits on those rows only (CE and the distillation target); note it
+     also changes the teacher decoder's BatchNorm batch statistics (4 images instead of 12).
+   - ``contiguous``: model and input in the default memory format instead of channels-last.
+   - ``shared_skip_resize``: each encoder skip resized once for both decoders (same outputs).
+   - ``fused_adam``: ``torch.optim.Adam(fused=True)`` instead of the default implementation.
+3. Validation, as ``fit`` runs it every ``val_every`` steps (``train.validate``: one
+   ``predict_labels`` pass per head, 3 heads for a dual model) on 10 canonical volumes (the cpu
+   preset's validation split: 5 patients x ED/ES), against one pass that computes every head
+   from a single forward of both decoders; both amortised per training step.
+4. The resumable checkpoint ``fit`` writes every ``checkpoint_every`` steps, amortised.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from benchmarks.bench_train import Ours, _configs
+from benchmarks.common import load_params, record, timed, timed_interleaved
+from benchmarks.volumes import canonical_volumes
+
+NAME = "profile"
+PHASES = ("make_batch", "forward", "objective", "backward", "optimizer")
+
+
+class TeacherOnFullRows(Ours):
+    """Ours, but decoder 0 (teacher) sees only the fully labelled rows (the first ``nf``).
+
+    The objective indexes ``logits[TEACHER][batch.is_full]``, so the teacher tensor is padded
+    back to the batch size with zeros on the rows it never reads.
+    """
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        m, nf = self.model, self.cfg["batch_full"]
+        e1 = m.enc1(x)
+        e2 = m.enc2(e1)
+        e3 = m.enc3(e2)
+        e4 = m.enc4(e3)
+        centre = m.center(e4)
+        skips = [e1, e2, e3, e4]
+        student = m.decoders[1](centre, skips)
+        teacher = m.decoders[0](centre[:nf], [s[:nf] for s in skips])
+        pad = teacher.new_zeros((x.shape[0] - nf, *teacher.shape[1:]))
+        return [torch.cat([teacher, pad]), student]
+
+
+class SharedSkipResize(Ours):
+    """Ours, with each encoder skip resized once and shared by both decoders (the UNet resizes
+    the *pooled* encoder outputs bilinearly to every decoder's size: the two decoders resize the
+    same tensors to the same sizes). Outputs are identical; gradients equal up to summation
+    order."""
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        from mixseg.models.unet import _resize
+
+        m = self.model
+        e1 = m.enc1(x)
+        e2 = m.enc2(e1)
+        e3 = m.enc3(e2)
+        e4 = m.enc4(e3)
+        centre = m.center(e4)
+        cache: dict = {}
+
+        def skip(k: int, e: torch.Tensor, size) -> torch.Tensor:
+            key = (k, tuple(size))
+            if key not in cache:
+                cache[key] = _resize(e, size)
+            return cache[key]
+
+        outs = []
+        for dec in m.decoders:
+            d = dec.dec4(torch.cat([centre, skip(4, e4, centre.shape[2:])], 1))
+            d = dec.dec3(torch.cat([d, skip(3, e3, d.shape[2:])], 1))
+            d = dec.dec2(torch.cat([d, skip(2, e2, d.shape[2:])], 1))
+            d = dec.dec1(torch.cat([d, skip(1, e1, d.shape[2:])], 1))
+            outs.append(_resize(dec.final(d), x.shape[2:]))
+        return outs
+
+
+def _fused_adam(cfg, hp) -> Ours:
+    """Ours with ``torch.optim.Adam(..., fused=True)`` (same betas and lr; constant LR)."""
+    o = Ours(cfg, hp)
+    o.opt = torch.optim.Adam(o.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99), fused=True)
+    o.sched = torch.optim.lr_scheduler.LambdaLR(o.opt, lambda s: 1.0)
+    return o
+
+
+def _profile(cfg, hp, steps: int) -> tuple[dict[str, float], list[dict[str, Any]], float]:
+    from torch.profiler import ProfilerActivity, profile
+
+    ours = Ours(cfg, hp, label_phases=True)
+    for _ in range(2):
+        ours.step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            ours.step()
+    events = prof.key_averages()
+    phases = {}
+    for ev in events:
+        if ev.key in PHASES:
+            phases[ev.key] = ev.cpu_time_total / 1e3 / steps  # ms per step
+    ops = sorted(
+        (ev for ev in events if ev.key not in PHASES and not ev.key.startswith("ProfilerStep")),
+        key=lambda ev: ev.self_cpu_time_total,
+        reverse=True,
+    )
+    total_self = sum(ev.self_cpu_time_total for ev in events if ev.key not in PHASES)
+    top = [
+        {
+            "op": ev.key,
+            "self_ms_per_step": round(ev.self_cpu_time_total / 1e3 / steps, 3),
+            "share_of_self_time": round(ev.self_cpu_time_total / total_self, 4),
+            "calls_per_step": ev.count / steps,
+        }
+        for ev in ops[:20]
+    ]
+    return phases, top, total_self / 1e3 / steps
+
+
+def _validate_once(model, cases) -> None:
+    """Every head's Dice from one forward of both decoders (the proposed ``validate``)."""
+    from mixseg.metrics import dice
+
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        for c in cases:
+            x = torch.from_numpy(np.ascontiguousarray(c.image))[:, None]
+            x = x.contiguous(memory_format=torch.channels_last)
+            pt, ps = (torch.softmax(lg.float(), 1)[:, 1] for lg in model(x))
+            for p in (pt, ps, (pt + ps) / 2):
+                dice((p > 0.5).numpy().astype(np.uint8), c.label)
+    model.train(was)
+
+
+def run(quick: bool, **_: Any) -> dict[str, Any]:
+    from mixseg import config
+    from mixseg.methods import get_method
+    from mixseg.runs import resolve_hyper
+    from mixseg.train import validate
+
+    params = load_params()
+    hp = resolve_hyper(params, get_method("kl_ent"), {})
+    cfg = next(c for c in _configs(params, quick) if c["config"] == "cpu")
+    tp = config.load_section(params, "presets.cpu.acdc.train", config.TrainParams)
+    p = {k: cfg[k] for k in ("base", "padding", "size", "batch_full", "batch_weak")}
+    results = []
+
+    phases, top, self_ms = _profile(cfg, hp, steps=3 if quick else 10)
+    step_ms = sum(phases.values())
+    for name in PHASES:
+        results.append(
+            record(
+                f"phase/{name}",
+                "ms/step",
+                [phases.get(name, 0.0)],
+                params=p,
+                note=f"{100 * phases.get(name, 0.0) / step_ms:.1f}% of the profiled step",
+            )
+        )
+
+    reps, warm = (5, 2) if quick else (20, 3)
+    secs = timed_interleaved(
+        {
+            "ours": Ours(cfg, hp).step,
+            "teacher_on_full_rows": TeacherOnFullRows(cfg, hp).step,
+            "contiguous": Ours(cfg, hp, channels_last=False).step,
+            "shared_skip_resize": SharedSkipResize(cfg, hp).step,
+            "fused_adam": _fused_adam(cfg, hp).step,
+        },
+        repeats=reps,
+        warmup=warm,
+    )
+    results.append(record("ours_step", "ms", [1e3 * s for s in secs["ours"]], params=p))
+    for key in ("teacher_on_full_rows", "contiguous", "shared_skip_resize", "fused_adam"):
+        results.append(record(f"whatif/{key}_step", "ms", [1e3 * s for s in secs[key]], params=p))
+        results.append(
+            record(
+                f"whatif/{key}_speedup",
+                "x",
+                [o / v for o, v in zip(secs["ours"], secs[key], strict=True)],
+                params=p,
+                note="time ours / time variant, paired per repeat (> 1: the variant is faster)",
+            )
+        )
+
+    # Validation as fit does it, against one forward per volume for all three heads.
+    vols = canonical_volumes(10, "crop", tuple(cfg["size"]), 2.0)
+    model = Ours(cfg, hp).model
+    vsecs = timed_interleaved(
+        {
+            "fit_validate": lambda: validate(model, vols, ("teacher", "student", "ensemble")),
+            "one_forward": lambda: _validate_once(model, vols),
+        },
+        repeats=3 if quick else 10,
+        warmup=1,
+    )
+    for key, s in vsecs.items():
+        results.append(
+            record(
+                f"validation/{key}",
+                "ms/validation",
+                [1e3 * t for t in s],
+                params={**p, "volumes": len(vols), "val_every": tp.val_every},
+            )
+        )
+    per_step = [1e3 * t / tp.val_every for t in vsecs["fit_validate"]]
+    results.append(
+        record(
+            "validation/fit_validate_amortised",
+            "ms/step",
+            per_step,
+            params={"val_every": tp.val_every},
+            note="validation time / val_every: its cost per training step",
+        )
+    )
+    results.append(
+        record(
+            "validation/one_forward_speedup",
+            "x",
+            [a / b for a, b in zip(vsecs["fit_validate"], vsecs["one_forward"], strict=True)],
+        )
+    )
+    # The resumable checkpoint fit writes every checkpoint_every steps (train._atomic_torch_save).
+    from mixseg.train import _atomic_torch_save
+
+    ck = Ours(cfg, hp)
+    ck.step()
+    with tempfile.TemporaryDirectory(prefix="mixseg-bench-ckpt-") as tmp:
+        state = {
+            "model": ck.model.state_dict(),
+            "optimizer": ck.opt.state_dict(),
+            "scheduler": ck.sched.state_dict(),
+            "scaler": ck.scaler.state_dict(),
+            "rng": torch.get_rng_state(),
+            "step": 1,
+            "history": [],
+        }
+        cs = timed(lambda: _atomic_torch_save(state, Path(tmp) / "checkpoint.pt"), repeats=5)
+    results.append(
+        record(
+            "checkpoint_amortised",
+            "ms/step",
+            [1e3 * t / tp.checkpoint_every for t in cs],
+            params={"checkpoint_every": tp.checkpoint_every},
+            note=f"one resumable checkpoint: {1e3 * sorted(cs)[len(cs) // 2]:.1f} ms",
+        )
+    )
+    sampler = Ours(cfg, hp)
+    bt = timed(lambda: sampler.batch(next(sampler.steps)), repeats=50, warmup=2)
+    results.append(
+        record(
+            "make_batch", "ms", [1e3 * t for t in bt], params=p, note="datasets.make_batch alone"
+        )
+    )
+    return {
+        "results": results,
+        "profile": {
+            "steps": 3 if quick else 10,
+            "phase_ms_per_step": phases,
+            "self_cpu_ms_per_step": self_ms,
+            "top_ops": top,
+        },
+    }
