@@ -157,3 +157,15 @@ def test_lambda_kd_change_stales_exactly_its_runs(repo):
         "train-kl-ent@set1-0",
         "train-kl@set1-0",
     ]
+
+
+def test_exp_run_and_exp_show(repo):
+    """The README's ablation workflow: `dvc exp run -S lambda_kd=10`, then `dvc exp show`."""
+    dvc = [sys.executable, "-m", "dvc"]
+    _run(["git", "add", "-A"], repo)
+    _run(["git", "commit", "-qm", "baseline results"], repo)
+    _run(dvc + ["exp", "run", "-n", "lkd10", "-S", "lambda_kd=10"], repo)
+    shown = json.loads(_run(dvc + ["exp", "show", "--json"], repo))
+    text = json.dumps(shown)
+    assert "lkd10" in text
+    assert "kl_ent_student_dsc" in text  # reports/metrics.json is the experiments' metric
