@@ -38,7 +38,8 @@ def _fmt(name: str, r: dict | None) -> str:
     if r is None or r["ours_mean"] is None:
         return f"{name} not run"
     paper = "" if r.get("paper") is None else f" (paper {float(r['paper']):.2f})"
-    return f"{name} {r['ours_mean']:.2f} ± {r['ours_std']:.2f}{paper}"
+    spread = " (1 seed)" if r.get("n_seeds") == 1 else f" ± {r['ours_std']:.2f}"
+    return f"{name} {r['ours_mean']:.2f}{spread}{paper}"
 
 
 def _chain(claim: str, entries: list[tuple[str, dict | None]]) -> Claim:

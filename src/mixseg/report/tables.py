@@ -55,7 +55,12 @@ def aggregate(summaries: list[dict], head: str, metric: str) -> tuple[float, flo
 def _cell(agg: tuple[float, float, int] | None, paper: float | None, has_head: bool) -> str:
     if not has_head:
         return "–"
-    ours = "not run" if agg is None else f"{agg[0]:.2f} ± {agg[1]:.2f}"
+    if agg is None:
+        ours = "not run"
+    elif agg[2] == 1:  # one seed: no spread to show, say so instead of "± 0.00"
+        ours = f"{agg[0]:.2f} (1 seed)"
+    else:
+        ours = f"{agg[0]:.2f} ± {agg[1]:.2f}"
     return ours if paper is None else f"{ours} ({paper:.2f})"
 
 

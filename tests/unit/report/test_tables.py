@@ -49,7 +49,7 @@ def test_table2_and_3_read_their_named_runs(fake, project):
     fake.summary("acdc", "set3", "kl_ent", 0, {"student": (0.9, 1.0)})
     md, rows = comparisons.table2("acdc", ["set3"], [0])
     assert "not run (63.11)" in md  # proposals-lower has no run
-    assert "50.00 ± 0.00 (74.27)" in md and "90.00 ± 0.00 (86.94)" in md
+    assert "50.00 (1 seed) (74.27)" in md and "90.00 (1 seed) (86.94)" in md
     md, rows = comparisons.table3("acdc", ["set3", "set5"], [0])
     for run in ("uamt", "glmi", "ssco"):
         assert f"(`{run}`) | not run (" in md
@@ -62,10 +62,10 @@ def test_appendix_b_tables_name_runs_and_default(fake, project):
     fake.summary("acdc", "set3", "uamt", 0, {"teacher": (0.6, 30.0)})
     fake.summary("acdc", "set3", "glmi-lgmi2-llmi1", 0, {"teacher": (0.7, 10.0)})
     md, _ = comparisons.table_b4("acdc", "set3", [0], [0])
-    assert "**λc = 0.1** (default) (`uamt`) | 60.00 ± 0.00 (70.62)" in md
+    assert "**λc = 0.1** (default) (`uamt`) | 60.00 (1 seed) (70.62)" in md
     assert "(`uamt-lc0.01`) | not run (67.90)" in md
     md, rows = comparisons.table_b5("acdc", "set3", [0], [0])
-    assert "70.00 ± 0.00 (74.70) (`glmi-lgmi2-llmi1`)" in md and "(`glmi`)" in md
+    assert "70.00 (1 seed) (74.70) (`glmi-lgmi2-llmi1`)" in md and "(`glmi`)" in md
     assert {r["metric"] for r in rows} == {"dsc"}
     md, _ = comparisons.table_b6("acdc", "set5", [0], [0])  # the paper's values: Set-3 only
     assert "(`ssco-lsp0.1-lsc1`)" in md and "75.08" not in md
@@ -80,7 +80,7 @@ def test_table7_reads_la(fake, project):
         {"teacher": (0.6, 30.0), "student": (0.65, 31.0), "ensemble": (0.6, 30.0)},
     )
     md, rows = table1("la", ["set3"], [0], TABLE7, table="7")
-    assert "65.00 ± 0.00 (66.75)" in md and "not run (72.09)" in md
+    assert "65.00 (1 seed) (66.75)" in md and "not run (72.09)" in md
     assert {r["dataset"] for r in rows} == {"la"} and {r["table"] for r in rows} == {"7"}
 
 
@@ -97,7 +97,7 @@ def test_build_tables_in_report_order(fake, project, params):
     for t in built:
         assert t.text().startswith(f"# {t.title}\n\nPreset `{params['preset']}`")
         assert t.rows, t.name
-    assert "80.00 ± 0.00 (86.94)" in built[0].markdown
+    assert "80.00 (1 seed) (86.94)" in built[0].markdown
 
 
 def test_paper_values_agree_across_tables():
@@ -113,3 +113,12 @@ def test_paper_values_agree_across_tables():
     assert pv.TABLE_B6[(0.5, 4)] == pv.TABLE3["set3"]["ssco"][0]
     single = pv.TABLE8["single"][0]
     assert pv.TABLE8["uamt"][0] == 2 * single and pv.TABLE8["ssco"][0] == 8 * single
+
+
+def test_cell_spread_only_with_several_seeds():
+    from mixseg.report.tables import _cell
+
+    assert _cell((50.0, 2.5, 3), 60.0, True) == "50.00 ± 2.50 (60.00)"
+    assert _cell((50.0, 0.0, 1), None, True) == "50.00 (1 seed)"
+    assert _cell(None, 60.0, True) == "not run (60.00)"
+    assert _cell((50.0, 2.5, 3), 60.0, False) == "–"
