@@ -20,13 +20,13 @@ import tarfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
 from mixseg.config import DataSource
 from mixseg.data.errors import DataError
+from mixseg.data.staging import build_dir
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
@@ -113,21 +113,6 @@ def extract(archive: Path, dest: Path) -> None:
         raise DataError(archive, f"corrupt or truncated archive ({exc})") from exc
 
 
-def _assemble(out_dir: Path, fill: Callable[[Path], None]) -> None:
-    """Run ``fill(tmp)`` on a fresh temporary sibling of ``out_dir``, then rename it into place."""
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        fill(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
-
-
 def fetch(dataset: str, src: DataSource, out_dir: Path) -> None:
     """Fill ``out_dir`` with the raw data of ``dataset`` from the configured source."""
 
@@ -149,7 +134,7 @@ def fetch(dataset: str, src: DataSource, out_dir: Path) -> None:
         else:  # config validation makes this unreachable
             raise AssertionError(src.source)
 
-    _assemble(out_dir, fill)
+    build_dir(out_dir, fill)
 
 
 def _local(dataset: str, local: str | None, tmp: Path) -> None:

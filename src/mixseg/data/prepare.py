@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from mixseg.config import PreprocessParams, SettingsParams, SplitParams
 from mixseg.data import acdc
 from mixseg.data.canonical import Case, normalize_intensity, resample_inplane, save_case
-from mixseg.data.splits import labelling_order, make_settings, split_patients
+from mixseg.data.splits import splits_meta
+from mixseg.data.staging import build_dir, map_jobs
 
 log = logging.getLogger(__name__)
 
@@ -70,35 +69,17 @@ def prepare_acdc(
         DataError: any raw file is bad (the message names it); nothing is left in ``out_dir``.
     """
     patients = acdc.find_patients(raw_root)
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "cases").mkdir(parents=True)
-    try:
+
+    def fill(tmp: Path) -> dict[str, Any]:
+        (tmp / "cases").mkdir()
         jobs = [(p, tmp / "cases", pre) for p in patients]
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                results = list(pool.map(_acdc_patient, jobs))
-        else:
-            results = [_acdc_patient(j) for j in jobs]
-        groups = {pid: group for pid, group, _ in results}
-        split_sets = split_patients(groups, (split.train, split.val, split.test), split.seed)
-        order = labelling_order(split_sets["train"], groups, split.seed)
-        meta = {
-            "dataset": "acdc",
-            "patients": {pid: {"group": g, "cases": c} for pid, g, c in results},
-            **split_sets,
-            "order": order,
-            "default_ratio": settings.default_ratio,
-            "settings": make_settings(
-                order, settings.n_full, settings.ratios, settings.default_ratio
-            ),
-        }
+        results = map_jobs(_acdc_patient, jobs, workers)
+        records = {pid: {"group": g, "cases": c} for pid, g, c in results}
+        meta = splits_meta("acdc", records, split, settings)
         atomic_write_json(tmp / "splits.json", meta)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
-    log.info("preprocessed %d patients (%d cases)", len(results), sum(len(r[2]) for r in results))
+        return meta
+
+    meta = build_dir(out_dir, fill)
+    n_cases = sum(len(p["cases"]) for p in meta["patients"].values())
+    log.info("preprocessed %d patients (%d cases)", len(meta["patients"]), n_cases)
     return meta

@@ -36,9 +36,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
-import shutil
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +47,8 @@ from mixseg.data import la
 from mixseg.data.canonical import Case, save_case
 from mixseg.data.errors import DataError
 from mixseg.data.prepare import atomic_write_json
-from mixseg.data.splits import labelling_order, make_settings, split_patients
+from mixseg.data.splits import splits_meta
+from mixseg.data.staging import build_dir, map_jobs
 
 log = logging.getLogger(__name__)
 
@@ -169,36 +167,17 @@ def prepare_la(
         ValueError: ``pre`` is not usable for LA (mode other than ``crop``, bad size).
     """
     case_dirs = la.find_cases(raw_root)
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "cases").mkdir(parents=True)
-    try:
+
+    def fill(tmp: Path) -> dict[str, Any]:
+        (tmp / "cases").mkdir()
         jobs = [(d, tmp / "cases", pre, split.seed) for d in case_dirs]
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
-                results = list(pool.map(_la_case, jobs))
-        else:
-            results = [_la_case(j) for j in jobs]
-        groups = {cid: "LA" for cid, _ in results}
-        split_sets = split_patients(groups, (split.train, split.val, split.test), split.seed)
-        order = labelling_order(split_sets["train"], groups, split.seed)
-        meta = {
-            "dataset": "la",
-            "patients": {cid: {"group": "LA", "cases": [cid]} for cid, _ in results},
-            **split_sets,
-            "order": order,
-            "default_ratio": settings.default_ratio,
-            "settings": make_settings(
-                order, settings.n_full, settings.ratios, settings.default_ratio
-            ),
-        }
+        results = map_jobs(_la_case, jobs, workers)
+        records = {cid: {"group": "LA", "cases": [cid]} for cid, _ in results}
+        meta = splits_meta("la", records, split, settings)
         atomic_write_json(tmp / "crops.json", dict(results))
         atomic_write_json(tmp / "splits.json", meta)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
-    log.info("preprocessed %d LA cases", len(results))
+        return meta
+
+    meta = build_dir(out_dir, fill)
+    log.info("preprocessed %d LA cases", len(meta["patients"]))
     return meta

@@ -107,3 +107,20 @@ def make_settings(
         settings[f"set{n}"] = {"full": sorted(order[:n]), "partial": partial}
     settings["all"] = {"full": sorted(order), "partial": {}}
     return settings
+
+
+def splits_meta(dataset: str, patients: dict[str, dict], split, settings) -> dict:
+    """The content of ``splits.json``: ``patients`` ({id: {"group", "cases"}}), the seeded
+    train/val/test split (``SplitParams``), the labelling order and the Set-N selections
+    (``SettingsParams``)."""
+    groups = {pid: p["group"] for pid, p in patients.items()}
+    split_sets = split_patients(groups, (split.train, split.val, split.test), split.seed)
+    order = labelling_order(split_sets["train"], groups, split.seed)
+    return {
+        "dataset": dataset,
+        "patients": patients,
+        **split_sets,
+        "order": order,
+        "default_ratio": settings.default_ratio,
+        "settings": make_settings(order, settings.n_full, settings.ratios, settings.default_ratio),
+    }

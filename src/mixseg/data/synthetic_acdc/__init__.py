@@ -22,15 +22,13 @@ NumPy does not promise identical streams across versions: test statistics, not h
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 
+from mixseg.data.staging import build_dir, map_jobs
 from mixseg.data.synthetic_acdc.anatomy import GROUPS, sample_patient
 from mixseg.data.synthetic_acdc.render import render_patient
 
@@ -133,23 +131,15 @@ def write_acdc(root: Path, n_patients: int, seed: int, workers: int = 1) -> None
                          f"{workers}, {seed}")  # fmt: skip
     if root.exists():
         raise FileExistsError(f"{root} already exists; remove it or choose another folder")
-    tmp = root.parent / f"{root.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    training = tmp / "training"
-    training.mkdir(parents=True)
-    jobs = [(training, i, seed, group_of(i, n_patients)) for i in range(1, n_patients + 1)]
     t0 = time.perf_counter()
-    try:
-        if workers > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(_write_job, jobs))
-        else:
-            for job in jobs:
-                _write_job(job)
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    def fill(tmp: Path) -> None:
+        training = tmp / "training"
+        training.mkdir()
+        jobs = [(training, i, seed, group_of(i, n_patients)) for i in range(1, n_patients + 1)]
+        map_jobs(_write_job, jobs, workers)
+
+    build_dir(root, fill)
     log.info("wrote %d synthetic ACDC patients to %s in %.1f s (%d worker(s))",
              n_patients, root, time.perf_counter() - t0, workers)  # fmt: skip
 

@@ -26,17 +26,15 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import shutil
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nrrd
 import numpy as np
 
+from mixseg.data.staging import build_dir, map_jobs
 from mixseg.data.synthetic_la.anatomy import Grid, sample_case
 from mixseg.data.synthetic_la.render import render_case
 
@@ -161,27 +159,19 @@ def write_la(
     ids = [case_id(i, seed) for i in range(1, n_cases + 1)]
     if len(set(ids)) != len(ids):  # 2^-100-ish; fail loudly rather than overwrite a case
         raise RuntimeError(f"case ID collision for seed {seed}")
-    tmp = root.parent / f"{root.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    training = tmp / TRAINING_DIR
-    training.mkdir(parents=True)
-    jobs = [(training, i, seed, tuple(shape), spacing) for i in range(1, n_cases + 1)]
     t0 = time.perf_counter()
-    try:
-        if workers > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(_write_job, jobs))
-        else:
-            for job in jobs:
-                _write_job(job)
+
+    def fill(tmp: Path) -> None:
+        training = tmp / TRAINING_DIR
+        training.mkdir()
+        jobs = [(training, i, seed, tuple(shape), spacing) for i in range(1, n_cases + 1)]
+        map_jobs(_write_job, jobs, workers)
         ordered = sorted(ids)
         n_train = min(max(round(TRAIN_FRACTION * n_cases), 1), max(n_cases - 1, 1))
         (tmp / "train.list").write_text("".join(f"{i}\n" for i in ordered[:n_train]))
         (tmp / "test.list").write_text("".join(f"{i}\n" for i in ordered[n_train:]))
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    build_dir(root, fill)
     log.info("wrote %d synthetic LA cases to %s in %.1f s (%d worker(s))",
              n_cases, root, time.perf_counter() - t0, workers)  # fmt: skip
 
