@@ -67,7 +67,6 @@ def _reference_impl():
 
 
 def run(quick: bool, **_: Any) -> dict[str, Any]:
-    from benchmarks import proposals
     from mixseg.metrics import case_metrics
 
     label, ref_dc, ref_hd95 = _reference_impl()
@@ -85,13 +84,8 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
         ]
         ours_vals = [case_metrics(p, g, s) for g, p, s in cases]
         ref_vals = [(ref_dc(p, g), ref_hd95(p, g, s)) for g, p, s in cases]
-        prop_vals = [proposals.case_metrics(p, g, s) for g, p, s in cases]
         d_hd = max(abs(o["hd95"] - r[1]) for o, r in zip(ours_vals, ref_vals, strict=True))
         d_dc = max(abs(o["dsc"] - r[0]) for o, r in zip(ours_vals, ref_vals, strict=True))
-        d_prop = max(
-            max(abs(o[k] - q[k]) for k in ("dsc", "hd95", "assd"))
-            for o, q in zip(ours_vals, prop_vals, strict=True)
-        )
 
         def ours(cases=cases):
             for g, p, s in cases:
@@ -102,12 +96,8 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
                 ref_dc(p, g)
                 ref_hd95(p, g, s)
 
-        def proposed(cases=cases):
-            for g, p, s in cases:
-                proposals.case_metrics(p, g, s)
-
         secs = timed_interleaved(
-            {"ours": ours, "reference": reference, "proposed": proposed},
+            {"ours": ours, "reference": reference},
             repeats=3 if quick else 15,
             warmup=1,
         )
@@ -168,34 +158,6 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
                 [d_dc],
                 params=p,
                 target=f"<= {TOL_MM}",
-            )
-        )
-        results.append(
-            record(
-                f"{set_name}/proposed_case_metrics",
-                "ms/patient",
-                [1e3 * t / per for t in secs["proposed"]],
-                params=p,
-                note="benchmarks/proposals.py (not the project's code): any-projection box, "
-                "shifted-AND surface, KD-tree distances",
-            )
-        )
-        results.append(
-            record(
-                f"{set_name}/speedup_reference_over_proposed",
-                "x",
-                [r / q for q, r in zip(secs["proposed"], secs["reference"], strict=True)],
-                params=p,
-            )
-        )
-        results.append(
-            record(
-                f"{set_name}/proposed_max_abs_diff",
-                "mm",
-                [d_prop],
-                params=p,
-                target=f"<= {TOL_MM}",
-                note="largest /proposed - ours/ over DSC, HD95, ASSD",
             )
         )
     return {"results": results, "reference_implementation": label}

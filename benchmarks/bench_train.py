@@ -88,6 +88,9 @@ def _tp(cfg: dict[str, Any]):
         padding=cfg["padding"],
         batch_full=cfg["batch_full"],
         batch_weak=cfg["batch_weak"],
+        batch_unlabeled=cfg["batch_full"],
+        patch=None,
+        stride=None,
         steps=cfg["steps"],
         epochs=None,
         optimizer=cfg["optimizer"],
@@ -101,7 +104,9 @@ def _tp(cfg: dict[str, Any]):
 
 
 class Ours:
-    """The body of ``fit``'s loop (train.py), on CPU without AMP as ``fit`` runs there."""
+    """A step of ``fit``'s loop: ``make_batch`` then ``train.train_step`` (the very code of the
+    training stages), on CPU without AMP as ``fit`` runs there. ``label_phases`` (the profile's
+    diagnosis variant) splits the step into labelled phases instead."""
 
     def __init__(
         self,
@@ -128,8 +133,9 @@ class Ours:
         # channels_last=False / label_phases=True: diagnosis variants (benchmarks.profile_train).
         self.fmt = torch.channels_last if channels_last else torch.contiguous_format
         self.phase = torch.profiler.record_function if label_phases else contextlib.nullcontext
+        self.labelled = label_phases
         self.model = model.to(self.device, memory_format=self.fmt)
-        self.opt = make_optimizer(self.model, tp)
+        self.opt = make_optimizer(list(self.model.parameters()), tp)
         self.sched = make_scheduler(self.opt, tp, tp.steps)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp)
         self.steps = itertools.count()
@@ -146,13 +152,33 @@ class Ours:
         x = batch.image.contiguous(memory_format=self.fmt)
         with torch.autocast(self.device.type, enabled=self.amp):
             logits = self.model(x)
-        terms = self.method.objective([lg.float() for lg in logits], batch, self.hp)
+        terms = self.method.objective([lg.float() for lg in logits], batch, self.hp, None)
         return sum(terms.values())
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         return self.model(x)
 
     def step(self) -> None:
+        if not self.labelled:
+            from mixseg.methods.base import StepContext
+            from mixseg.train import train_step
+
+            step = next(self.steps)
+            batch = self.batch(step).to(self.device)
+            x = batch.image.contiguous(memory_format=self.fmt)
+            ctx = StepContext(step, self.cfg["steps"], self.model, {}, x)
+            train_step(
+                self.model,
+                batch,
+                self.method,
+                self.hp,
+                ctx,
+                self.opt,
+                self.scaler,
+                self.sched,
+                self.amp,
+            )
+            return
         step = next(self.steps)
         with self.phase("make_batch"):
             batch = self.batch(step).to(self.device)
@@ -160,7 +186,7 @@ class Ours:
         with self.phase("forward"), torch.autocast(self.device.type, enabled=self.amp):
             logits = self.forward(x)
         with self.phase("objective"):
-            terms = self.method.objective([lg.float() for lg in logits], batch, self.hp)
+            terms = self.method.objective([lg.float() for lg in logits], batch, self.hp, None)
             loss = sum(terms.values())
         with self.phase("backward"):
             self.opt.zero_grad(set_to_none=True)

@@ -26,8 +26,13 @@ def main(argv: list[str] | None = None) -> None:
     meta = json.loads(paths.splits_file(args.dataset).read_text())
     case_ids = [c for p in meta["train"] for c in meta["patients"][p]["cases"]]
     n = write_weak_labels(
-        paths.cases_dir(args.dataset), case_ids, paths.weak_dir(args.dataset),
-        DIMS[args.dataset], weak.iterations, weak.connectivity, weak.per_object,
+        paths.cases_dir(args.dataset),
+        case_ids,
+        paths.weak_dir(args.dataset),
+        DIMS[args.dataset],
+        weak.iterations,
+        weak.connectivity,
+        weak.per_object,
     )
     logging.info("wrote partial labels of %d cases (%d labelled pixels)", len(case_ids), n)
 

@@ -13,14 +13,15 @@ from mixseg.evaluate import evaluate_run, write_outputs
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", required=True, choices=["acdc"])
+    parser.add_argument("--dataset", required=True, choices=["acdc", "la"])
     parser.add_argument("--method", required=True)
     parser.add_argument("--setting", required=True)
     parser.add_argument("--seed", required=True, type=int)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--pseudo-from", metavar="RUN")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    name = runs.run_name(args.method, runs.parse_overrides(args.set))
+    name = runs.stage_run_name(args.method, runs.parse_overrides(args.set), args.pseudo_from)
     run = paths.run_dir(args.dataset, args.setting, name, args.seed)
     rows, summary = evaluate_run(args.dataset, run / "model.pt")
     write_outputs(rows, summary, paths.eval_dir(args.dataset, args.setting, name, args.seed))

@@ -27,7 +27,11 @@ def main(argv: list[str] | None = None) -> None:
     split = config.load_section(params, "split", config.SplitParams)
     settings = config.load_section(params, "settings", config.SettingsParams)
     meta = PREPARE[args.dataset](
-        paths.raw_dir(args.dataset), paths.processed_dir(args.dataset), pre, split, settings,
+        paths.raw_dir(args.dataset),
+        paths.processed_dir(args.dataset),
+        pre,
+        split,
+        settings,
         workers=args.workers,
     )
     sizes = {k: len(meta[k]) for k in ("train", "val", "test")}

@@ -1,9 +1,11 @@
 """Stage `tables`: the report tables (ours beside the paper's), the headline metrics and the
 report README, the last report stage (it embeds Table 8 and lists the figures).
 
-Reads params: preset, data.acdc.source, data.la.source, runs, lambda_w, lambda_kd, lambda_ent,
-divergence (the defaults of the sweeps). Reads files: data/eval/acdc, reports/tables/table8.{md,csv}
-(stage complexity), reports/figures/figures.json (stage figures).
+Reads params: preset, data.acdc.source, data.la.source, runs (seeds: Tables 1, 4-6, A.1-A.3 and
+the headline metrics; compare_seeds: Tables 2, 3 and the default runs of B.4-B.6; sweep_seeds:
+the other sweep cells; la_seeds: Table 7), lambda_w, lambda_kd, lambda_ent, divergence (the
+defaults of the sweeps). Reads files: data/eval/acdc, data/eval/la (Table 7),
+reports/tables/table8.{md,csv} (stage complexity), reports/figures/figures.json (stage figures).
 Writes: reports/tables/<name>.{md,csv} for outputs.TABLE_NAMES, reports/metrics.json,
 reports/README.md.
 """

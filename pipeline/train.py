@@ -1,7 +1,8 @@
 """Stage `train-*@...`: fit one (dataset, method, setting, seed, overrides) run.
 
-Reads: preset, presets.<preset>.<ds>.train, and the top-level Eq. 5 keys the run inherits
-(mixseg.runs.inherited_keys). Writes: data/runs/<ds>/<setting>/<run>/seed<k>/.
+Reads: preset, presets.<preset>.<ds>.train, and the top-level keys the run inherits
+(mixseg.runs.inherited_keys); proposals also the model.pt of the --pseudo-from run.
+Writes: data/runs/<ds>/<setting>/<run>/seed<k>/.
 """
 
 import argparse
@@ -18,12 +19,22 @@ from mixseg.train import fit
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", required=True, choices=["acdc"])
+    parser.add_argument("--dataset", required=True, choices=["acdc", "la"])
     parser.add_argument("--method", required=True)
     parser.add_argument("--setting", required=True, help="set3 | set5 | set10 | all")
     parser.add_argument("--seed", required=True, type=int)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help=f"override one of {sorted(runs.TAGS)} for this run")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override one of {sorted(runs.TAGS)} for this run",
+    )
+    parser.add_argument(
+        "--pseudo-from",
+        metavar="RUN",
+        help="proposals: the run (same setting and seed) giving the pseudo-masks",
+    )
     parser.add_argument("--params", default=str(config.PARAMS_FILE))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -37,20 +48,38 @@ def main(argv: list[str] | None = None) -> None:
     pre = config.load_section(params, pre_key, config.PreprocessParams)
     hp = runs.resolve_hyper(params, method, overrides)
     ratio = int(overrides.get("ratio", read_splits(args.dataset)["default_ratio"]))
-    name = runs.run_name(args.method, overrides)
+    name = runs.stage_run_name(args.method, overrides, args.pseudo_from)
+    pseudo = None
+    if args.pseudo_from:
+        pseudo = paths.run_dir(args.dataset, args.setting, args.pseudo_from, args.seed) / "model.pt"
     resolved = {
-        "dataset": args.dataset, "method": args.method, "run": name, "setting": args.setting,
-        "seed": args.seed, "ratio": ratio, "overrides": overrides,
-        "hyper": dataclasses.asdict(hp), "train": dataclasses.asdict(tp), "train_key": tp_key,
+        "dataset": args.dataset,
+        "method": args.method,
+        "run": name,
+        "setting": args.setting,
+        "seed": args.seed,
+        "ratio": ratio,
+        "overrides": overrides,
+        "pseudo_from": args.pseudo_from,
+        "hyper": dataclasses.asdict(hp),
+        "train": dataclasses.asdict(tp),
+        "train_key": tp_key,
         # How the images were preprocessed: `mixseg segment` applies the same to new scans.
         "preprocess": dataclasses.asdict(pre),
         "versions": {"mixseg": __version__, "torch": str(torch.__version__)},
     }
     summary = fit(
-        dataset=args.dataset, method=method, hp=hp, tp=tp, setting=args.setting, ratio=ratio,
-        seed=args.seed, resolved=resolved,
+        dataset=args.dataset,
+        method=method,
+        hp=hp,
+        tp=tp,
+        setting=args.setting,
+        ratio=ratio,
+        seed=args.seed,
+        resolved=resolved,
         out_dir=paths.run_dir(args.dataset, args.setting, name, args.seed),
         scratch_dir=paths.scratch_dir(args.dataset, args.setting, name, args.seed),
+        pseudo_from=pseudo,
     )
     logging.info("%s: %s", name, summary)
 

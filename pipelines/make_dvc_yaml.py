@@ -11,70 +11,384 @@ Usage: python pipelines/make_dvc_yaml.py
 
 from pathlib import Path
 
+import yaml
+
 HERE = Path(__file__).parent
 S, SEEDS, SW = "${runs.settings}", "${runs.seeds}", "${runs.sweep_seeds}"
 SS = "${runs.sweeps.settings}"  # settings of the sweeps without their own list
+CS, LS = "${runs.compare_seeds}", "${runs.la_seeds}"
+BS = "${runs.sweeps.b_settings}"  # settings of the Appendix B sweeps
 KD = ["divergence", "kd"]
 ENT = ["lambda_ent", "entropy_on"]
+UAMT = ["lambda_c", "uamt"]
+GLMI = ["lambda_gmi", "lambda_lmi", "lambda_cons", "glmi"]
+SSCO = ["lambda_sp", "lambda_sc", "ssco"]
+# Self-training iterations: one generated stage each (iteration t depends on t - 1).
+SELFTRAIN = yaml.safe_load((HERE.parent / "params.yaml").read_text())["runs"]["selftrain"]
 
-# (file, group, comment, matrix, method, --set overrides, run name, inherited params)
-GROUPS = [
-    ("train-baselines", "lower", "Table 1: Lower bound (Set-N fully labelled images only)",
-     {"setting": S, "seed": SEEDS}, "lower", [], "lower", []),
-    ("train-baselines", "upper", "Table 1: Upper bound (Set-N): every image of the setting, full masks",
-     {"setting": S, "seed": SEEDS}, "upper", [], "upper", []),
-    ("train-baselines", "upper-all", "Table 1: Upper bound with all training images",
-     {"setting": "[all]", "seed": SEEDS}, "upper", [], "upper", []),
-    ("train-baselines", "single", "Table 1: Single", {"setting": S, "seed": SEEDS},
-     "single", [], "single", ["lambda_w"]),
-    ("train-baselines", "single-ent", "Table 1: Single + Ent", {"setting": S, "seed": SEEDS},
-     "single_ent", [], "single_ent", ["lambda_w", *ENT]),
-    ("train-baselines", "decoupled", "Table 1: Decoupled (dual branch, no coupling term)",
-     {"setting": S, "seed": SEEDS}, "decoupled", [], "decoupled", ["lambda_w"]),
-    ("train-baselines", "single-lw", "Appendix A.1: lambda_w of Single",
-     {"lambda_w": "${runs.sweeps.a1_lambda_w}", "setting": SS, "seed": SW},
-     "single", ["lambda_w=${item.lambda_w}"], "single-lw${item.lambda_w}", []),
-    ("train-baselines", "single-ent-lent", "Appendix A.3: lambda_ent of Single + Ent",
-     {"lambda_ent": "${runs.sweeps.a3_lambda_ent}", "setting": "${runs.sweeps.a3_settings}",
-      "seed": SW},
-     "single_ent", ["lambda_ent=${item.lambda_ent}"], "single_ent-lent${item.lambda_ent}",
-     ["lambda_w", "entropy_on"]),
-    ("train-ours", "kl", "Table 1: Ours (KL)", {"setting": S, "seed": SEEDS},
-     "kl", [], "kl", ["lambda_w", "lambda_kd", *KD]),
-    ("train-ours", "kl-ent", "Table 1: Ours (KL+Ent), the full objective of Eq. 5",
-     {"setting": S, "seed": SEEDS}, "kl_ent", [], "kl_ent", ["lambda_w", "lambda_kd", *KD, *ENT]),
-    ("train-ours", "kl-lkd", "Appendix A.2: lambda_kd of KL",
-     {"lambda_kd": "${runs.sweeps.a2_lambda_kd}", "setting": SS, "seed": SW},
-     "kl", ["lambda_kd=${item.lambda_kd}"], "kl-lkd${item.lambda_kd}", ["lambda_w", *KD]),
-    ("train-ours", "kl-ent-lkd", "Table 4: lambda_kd of KL+Ent",
-     {"lambda_kd": "${runs.sweeps.t4_lambda_kd}", "setting": SS, "seed": SW},
-     "kl_ent", ["lambda_kd=${item.lambda_kd}"], "kl_ent-lkd${item.lambda_kd}",
-     ["lambda_w", *KD, *ENT]),
-    ("train-ours", "kl-ent-lw", "Table 5: lambda_w of KL+Ent",
-     {"lambda_w": "${runs.sweeps.t5_lambda_w}", "setting": SS, "seed": SW},
-     "kl_ent", ["lambda_w=${item.lambda_w}"], "kl_ent-lw${item.lambda_w}",
-     ["lambda_kd", *KD, *ENT]),
-    ("train-ours", "kl-ent-div", "Table 6: divergences of KL+Ent",
-     {"divergence": "${runs.sweeps.t6_divergence}", "setting": "${runs.sweeps.t6_settings}",
-      "seed": SW},
-     "kl_ent", ["divergence=${item.divergence}"], "kl_ent-${item.divergence}",
-     ["lambda_w", "lambda_kd", "kd", *ENT]),
-    ("train-ours", "kl-ent-ratio", "Fig. 7: ratio of partially to fully labelled patients",
-     {"ratio": "${runs.sweeps.f7_ratio}", "setting": "${runs.sweeps.f7_settings}", "seed": SW},
-     "kl_ent", ["ratio=${item.ratio}"], "kl_ent-r${item.ratio}",
-     ["lambda_w", "lambda_kd", *KD, *ENT]),
+
+def _table1(file: str, ds: str, seeds: str, title: str) -> list[tuple]:
+    """Table 1's rows (Table 7 on LA): bounds, Single (+Ent), Decoupled, KL, KL+Ent."""
+    return [
+        (
+            file,
+            ds,
+            "lower",
+            f"{title}: Lower bound (Set-N fully labelled images only)",
+            {"setting": S, "seed": seeds},
+            "lower",
+            [],
+            [],
+        ),
+        (
+            file,
+            ds,
+            "upper",
+            f"{title}: Upper bound (Set-N): every image of the setting, full masks",
+            {"setting": S, "seed": seeds},
+            "upper",
+            [],
+            [],
+        ),
+        (
+            file,
+            ds,
+            "upper-all",
+            f"{title}: Upper bound with all training images",
+            {"setting": "[all]", "seed": seeds},
+            "upper",
+            [],
+            [],
+        ),
+        (
+            file,
+            ds,
+            "single",
+            f"{title}: Single",
+            {"setting": S, "seed": seeds},
+            "single",
+            [],
+            ["lambda_w"],
+        ),
+        (
+            file,
+            ds,
+            "single-ent",
+            f"{title}: Single + Ent",
+            {"setting": S, "seed": seeds},
+            "single_ent",
+            [],
+            ["lambda_w", *ENT],
+        ),
+        (
+            file,
+            ds,
+            "decoupled",
+            f"{title}: Decoupled (dual branch, no coupling term)",
+            {"setting": S, "seed": seeds},
+            "decoupled",
+            [],
+            ["lambda_w"],
+        ),
+    ]
+
+
+def _ours(file: str, ds: str, seeds: str, title: str) -> list[tuple]:
+    return [
+        (
+            file,
+            ds,
+            "kl",
+            f"{title}: Ours (KL)",
+            {"setting": S, "seed": seeds},
+            "kl",
+            [],
+            ["lambda_w", "lambda_kd", *KD],
+        ),
+        (
+            file,
+            ds,
+            "kl-ent",
+            f"{title}: Ours (KL+Ent), the full objective of Eq. 5",
+            {"setting": S, "seed": seeds},
+            "kl_ent",
+            [],
+            ["lambda_w", "lambda_kd", *KD, *ENT],
+        ),
+    ]
+
+
+# (file, dataset, group, comment, matrix, method, --set/--pseudo-from args, inherited params)
+GROUPS = (
+    _table1("train-baselines", "acdc", SEEDS, "Table 1")
+    + [
+        (
+            "train-baselines",
+            "acdc",
+            "single-lw",
+            "Appendix A.1: lambda_w of Single",
+            {"lambda_w": "${runs.sweeps.a1_lambda_w}", "setting": SS, "seed": SW},
+            "single",
+            ["--set lambda_w=${item.lambda_w}"],
+            [],
+        ),
+        (
+            "train-baselines",
+            "acdc",
+            "single-ent-lent",
+            "Appendix A.3: lambda_ent of Single + Ent",
+            {
+                "lambda_ent": "${runs.sweeps.a3_lambda_ent}",
+                "setting": "${runs.sweeps.a3_settings}",
+                "seed": SW,
+            },
+            "single_ent",
+            ["--set lambda_ent=${item.lambda_ent}"],
+            ["lambda_w", "entropy_on"],
+        ),
+    ]
+    + _ours("train-ours", "acdc", SEEDS, "Table 1")
+    + [
+        (
+            "train-ours",
+            "acdc",
+            "kl-lkd",
+            "Appendix A.2: lambda_kd of KL",
+            {"lambda_kd": "${runs.sweeps.a2_lambda_kd}", "setting": SS, "seed": SW},
+            "kl",
+            ["--set lambda_kd=${item.lambda_kd}"],
+            ["lambda_w", *KD],
+        ),
+        (
+            "train-ours",
+            "acdc",
+            "kl-ent-lkd",
+            "Table 4: lambda_kd of KL+Ent",
+            {"lambda_kd": "${runs.sweeps.t4_lambda_kd}", "setting": SS, "seed": SW},
+            "kl_ent",
+            ["--set lambda_kd=${item.lambda_kd}"],
+            ["lambda_w", *KD, *ENT],
+        ),
+        (
+            "train-ours",
+            "acdc",
+            "kl-ent-lw",
+            "Table 5: lambda_w of KL+Ent",
+            {"lambda_w": "${runs.sweeps.t5_lambda_w}", "setting": SS, "seed": SW},
+            "kl_ent",
+            ["--set lambda_w=${item.lambda_w}"],
+            ["lambda_kd", *KD, *ENT],
+        ),
+        (
+            "train-ours",
+            "acdc",
+            "kl-ent-div",
+            "Table 6: divergences of KL+Ent",
+            {
+                "divergence": "${runs.sweeps.t6_divergence}",
+                "setting": "${runs.sweeps.t6_settings}",
+                "seed": SW,
+            },
+            "kl_ent",
+            ["--set divergence=${item.divergence}"],
+            ["lambda_w", "lambda_kd", "kd", *ENT],
+        ),
+        (
+            "train-ours",
+            "acdc",
+            "kl-ent-ratio",
+            "Fig. 7: ratio of partially to fully labelled patients",
+            {
+                "ratio": "${runs.sweeps.f7_ratio}",
+                "setting": "${runs.sweeps.f7_settings}",
+                "seed": SW,
+            },
+            "kl_ent",
+            ["--set ratio=${item.ratio}"],
+            ["lambda_w", "lambda_kd", *KD, *ENT],
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "proposals-lower",
+            "Table 2: a network retrained on the Lower bound's pseudo-masks",
+            {"setting": S, "seed": CS},
+            "proposals",
+            ["--pseudo-from lower"],
+            [],
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "proposals-kl",
+            "Table 2: a network retrained on the KL model's pseudo-masks "
+            "(self-training iteration 1)",
+            {"setting": S, "seed": CS},
+            "proposals",
+            ["--pseudo-from kl"],
+            [],
+        ),
+    ]
+    + [
+        (
+            "train-compare",
+            "acdc",
+            f"selftrain-it{t}",
+            f"Fig. 5: self-training iteration {t}, on the masks of iteration {t - 1}",
+            {"setting": "${runs.selftrain.settings}", "seed": CS},
+            "proposals",
+            [f"--pseudo-from {'proposals-kl' if t == 2 else f'selftrain-it{t - 1}'}"],
+            [],
+        )
+        for t in range(2, SELFTRAIN["iterations"] + 1)
+    ]
+    + [
+        (
+            "train-compare",
+            "acdc",
+            "uamt",
+            "Table 3: UA-MT (Yu et al., 2019), λc = 0.1",
+            {"setting": S, "seed": CS},
+            "uamt",
+            [],
+            UAMT,
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "glmi",
+            "Table 3: GLMI (Peng et al., 2021), weights 1 / 0.1 / 10",
+            {"setting": S, "seed": CS},
+            "glmi",
+            [],
+            GLMI,
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "ssco",
+            "Table 3: SSCO (Wang et al., 2021), λ1 = 0.5, λ2 = 4",
+            {"setting": S, "seed": CS},
+            "ssco",
+            [],
+            SSCO,
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "uamt-lc",
+            "Table B.4: λc of UA-MT",
+            {"lambda_c": "${runs.sweeps.b4_lambda_c}", "setting": BS, "seed": SW},
+            "uamt",
+            ["--set lambda_c=${item.lambda_c}"],
+            ["uamt"],
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "glmi-grid",
+            "Table B.5: λglobalMI x λlocalMI of GLMI",
+            {
+                "lambda_gmi": "${runs.sweeps.b5_lambda_gmi}",
+                "lambda_lmi": "${runs.sweeps.b5_lambda_lmi}",
+                "setting": BS,
+                "seed": SW,
+            },
+            "glmi",
+            ["--set lambda_gmi=${item.lambda_gmi}", "--set lambda_lmi=${item.lambda_lmi}"],
+            ["lambda_cons", "glmi"],
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "glmi-lmi",
+            "Table B.5: λlocalMI of GLMI at λglobalMI = 1",
+            {"lambda_lmi": "${runs.sweeps.b5_lambda_lmi_at_default}", "setting": BS, "seed": SW},
+            "glmi",
+            ["--set lambda_gmi=1", "--set lambda_lmi=${item.lambda_lmi}"],
+            ["lambda_cons", "glmi"],
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "ssco-grid",
+            "Table B.6: λ1 x λ2 of SSCO",
+            {
+                "lambda_sp": "${runs.sweeps.b6_lambda_sp}",
+                "lambda_sc": "${runs.sweeps.b6_lambda_sc}",
+                "setting": BS,
+                "seed": SW,
+            },
+            "ssco",
+            ["--set lambda_sp=${item.lambda_sp}", "--set lambda_sc=${item.lambda_sc}"],
+            ["ssco"],
+        ),
+        (
+            "train-compare",
+            "acdc",
+            "ssco-lsc",
+            "Table B.6: λ2 of SSCO at λ1 = 0.5",
+            {"lambda_sc": "${runs.sweeps.b6_lambda_sc_at_default}", "setting": BS, "seed": SW},
+            "ssco",
+            ["--set lambda_sp=0.5", "--set lambda_sc=${item.lambda_sc}"],
+            ["ssco"],
+        ),
+    ]
+    + _table1("train-la", "la", LS, "Table 7")
+    + _ours("train-la", "la", LS, "Table 7")
+)
+
+# Code each stage runs. A training stage depends on its method's file(s) and its network's file,
+# not on the whole methods/ and models/ packages: adding a method re-runs nothing else.
+COMMON_TRAIN = [
+    "src/mixseg/config.py",
+    "src/mixseg/runs.py",
+    "src/mixseg/train.py",
+    "src/mixseg/infer.py",
+    "src/mixseg/sliding.py",
+    "src/mixseg/losses.py",
+    "src/mixseg/metrics.py",
+    "src/mixseg/methods/base.py",
+    "src/mixseg/models/__init__.py",
+    "src/mixseg/data/datasets.py",
+    "src/mixseg/data/canonical.py",
+]
+METHOD_FILES = {
+    "lower": ["full.py"],
+    "upper": ["full.py"],
+    "single": ["single.py"],
+    "single_ent": ["single.py"],
+    "decoupled": ["dual.py"],
+    "kl": ["dual.py"],
+    "kl_ent": ["dual.py"],
+    "proposals": ["proposals.py"],
+    "uamt": ["uamt.py", "ema.py"],
+    "glmi": ["glmi.py"],
+    "ssco": ["ssco.py", "ema.py"],
+}
+NETWORK_FILES = {"acdc": ["unet.py"], "la": ["vnet.py", "../data/patches.py"]}
+EXTRA_FILES = {
+    "ssco": ["src/mixseg/models/conets.py"],
+    "proposals": ["src/mixseg/pseudo.py", "src/mixseg/evaluate.py"],
+}
+EVAL_CODE = [
+    "pipeline/evaluate.py",
+    "src/mixseg/runs.py",
+    "src/mixseg/evaluate.py",
+    "src/mixseg/infer.py",
+    "src/mixseg/sliding.py",
+    "src/mixseg/metrics.py",
+    "src/mixseg/models/__init__.py",
+    "src/mixseg/data/datasets.py",
+    "src/mixseg/data/canonical.py",
 ]
 WEAK_METHODS = {"single", "single_ent", "decoupled", "kl", "kl_ent"}
-TRAIN_CODE = ["pipeline/train.py", "src/mixseg/config.py", "src/mixseg/runs.py",
-              "src/mixseg/train.py", "src/mixseg/infer.py", "src/mixseg/losses.py",
-              "src/mixseg/metrics.py", "src/mixseg/models", "src/mixseg/methods",
-              "src/mixseg/data/datasets.py", "src/mixseg/data/canonical.py"]
-EVAL_CODE = ["pipeline/evaluate.py", "src/mixseg/runs.py", "src/mixseg/evaluate.py",
-             "src/mixseg/infer.py", "src/mixseg/metrics.py", "src/mixseg/models",
-             "src/mixseg/data/datasets.py", "src/mixseg/data/canonical.py"]
 TITLES = {
     "train-baselines": "Single-branch baselines and Decoupled (Table 1, Appendix A.1, A.3)",
     "train-ours": "The proposed dual-branch models (Tables 1, 4, 5, 6, Appendix A.2, Fig. 7)",
+    "train-compare": "Proposals, self-training and the semi-supervised baselines "
+    "(Tables 2, 3, B.4-B.6, Fig. 5)",
+    "train-la": "The Left-Atrium track: 3D VNet, every model of Table 7",
 }
 
 
@@ -82,32 +396,85 @@ def _list(items: list[str], indent: int = 6) -> str:
     return "\n".join(" " * indent + f"- {x}" for x in items)
 
 
-def _stages(group, comment, matrix, method, sets, run) -> tuple[str, list[str], str]:
-    m = "\n".join(f"      {k}: {v}" for k, v in matrix.items())
-    args = f"--dataset acdc --method {method} --setting ${{item.setting}} --seed ${{item.seed}}"
-    args += "".join(f" --set {s}" for s in sets)
-    where = f"${{item.setting}}/{run}/seed${{item.seed}}"
-    return m, args, where
+def code_deps(ds: str, method: str) -> tuple[list[str], list[str]]:
+    """(training code, evaluation code) a stage of ``method`` on ``ds`` depends on."""
+    models = [f"src/mixseg/models/{f}".replace("models/../", "") for f in NETWORK_FILES[ds]]
+    extra = EXTRA_FILES.get(method, [])
+    train = (
+        ["pipeline/train.py"]
+        + COMMON_TRAIN
+        + models
+        + extra
+        + [f"src/mixseg/methods/{f}" for f in METHOD_FILES[method]]
+    )
+    evaluate = (
+        EVAL_CODE + [m for m in models if "patches" not in m] + [e for e in extra if "conets" in e]
+    )
+    return sorted(dict.fromkeys(train)), sorted(dict.fromkeys(evaluate))
 
 
 def render(file: str) -> str:
-    out = [f"# {TITLES[file]}.", "# GENERATED by pipelines/make_dvc_yaml.py from its table of run groups: edit",
-           "# that table, not this file. Matrix values come from params.yaml (runs.*).",
-           "vars:", "  - ../../params.yaml", "stages:"]
-    for f, group, comment, matrix, method, sets, run, params in GROUPS:
+    out = [
+        f"# {TITLES[file]}.",
+        "# GENERATED by pipelines/make_dvc_yaml.py from its table of run groups: edit",
+        "# that table, not this file. Matrix values come from params.yaml (runs.*).",
+        "vars:",
+        "  - ../../params.yaml",
+        "stages:",
+    ]
+    for f, ds, group, comment, matrix, method, args, params in GROUPS:
         if f != file:
             continue
-        m, args, where = _stages(group, comment, matrix, method, sets, run)
-        deps = TRAIN_CODE + ["data/processed/acdc"] + (["data/weak/acdc"] if method in WEAK_METHODS else [])
-        out += [f"  # {comment}", f"  train-{group}:", "    matrix:", m, "    wdir: ../..",
-                f"    cmd: python pipeline/train.py {args}", "    deps:", _list(deps),
-                "    params:", _list(["presets.${preset}.acdc.preprocess", "presets.${preset}.acdc.train", *params]),
-                "    outs:", _list([f"data/runs/acdc/{where}"]),
-                f"  evaluate-{group}:", "    matrix:", m, "    wdir: ../..",
-                f"    cmd: python pipeline/evaluate.py {args}", "    deps:",
-                _list(EVAL_CODE + ["data/processed/acdc", f"data/runs/acdc/{where}/model.pt"]),
-                "    outs:", _list([f"data/eval/acdc/{where}"]), ""]
+        m = "\n".join(f"      {k}: {v}" for k, v in matrix.items())
+        cli = f"--dataset {ds} --method {method} --setting ${{item.setting}} --seed ${{item.seed}}"
+        cli += "".join(f" {a}" for a in args)
+        run = _template_run(method, args)
+        where = f"${{item.setting}}/{run}/seed${{item.seed}}"
+        train_code, eval_code = code_deps(ds, method)
+        deps = train_code + [f"data/processed/{ds}"]
+        if method in WEAK_METHODS:
+            deps.append(f"data/weak/{ds}")
+        pseudo = next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
+        if pseudo:
+            deps.append(f"data/runs/{ds}/${{item.setting}}/{pseudo}/seed${{item.seed}}/model.pt")
+        out += [
+            f"  # {comment}",
+            f"  train-{ds}-{group}:" if ds != "acdc" else f"  train-{group}:",
+            "    matrix:",
+            m,
+            "    wdir: ../..",
+            f"    cmd: python pipeline/train.py {cli}",
+            "    deps:",
+            _list(deps),
+            "    params:",
+            _list(
+                [f"presets.${{preset}}.{ds}.preprocess", f"presets.${{preset}}.{ds}.train", *params]
+            ),
+            "    outs:",
+            _list([f"data/runs/{ds}/{where}"]),
+            f"  evaluate-{ds}-{group}:" if ds != "acdc" else f"  evaluate-{group}:",
+            "    matrix:",
+            m,
+            "    wdir: ../..",
+            f"    cmd: python pipeline/evaluate.py {cli}",
+            "    deps:",
+            _list(eval_code + [f"data/processed/{ds}", f"data/runs/{ds}/{where}/model.pt"]),
+            "    outs:",
+            _list([f"data/eval/{ds}/{where}"]),
+            "",
+        ]
     return "\n".join(out)
+
+
+def _template_run(method: str, args: list[str]) -> str:
+    """The run directory name with DVC's ``${item.x}`` placeholders left in place."""
+    from mixseg import runs
+
+    pairs = dict(a.split(" ", 1)[1].split("=", 1) for a in args if a.startswith("--set "))
+    pseudo = next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
+    if pseudo:
+        return runs.proposal_run_name(pseudo)
+    return runs.run_name(method, pairs)
 
 
 def main() -> None:

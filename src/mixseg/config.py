@@ -104,12 +104,17 @@ class TrainParams:
 
     Exactly one of ``steps`` (a fixed number of iterations for every run: the CPU preset) and
     ``epochs`` (the paper: 500 epochs of the fully labelled images, batch ``batch_full``) is set.
+    ``patch`` and ``stride`` (D, H, W) are the 3D training patch and the sliding-window stride
+    at test time (Left Atrium); ``null`` for 2D data.
     """
 
     base: int  # channels of the first encoder block (64 in the paper)
     padding: Literal["valid", "same"]
     batch_full: int
-    batch_weak: int
+    batch_weak: int  # partially labelled (or pseudo-labelled) rows per batch
+    batch_unlabeled: int  # unlabelled rows per batch of the semi-supervised baselines
+    patch: tuple[int, int, int] | None
+    stride: tuple[int, int, int] | None
     steps: int | None
     epochs: int | None
     optimizer: Literal["adam", "sgd"]
@@ -154,7 +159,10 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
             return tuple(_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
         if len(args) != len(value):
             raise ConfigError(f"{where}: expected {len(args)} values, got {value!r}")
-        return tuple(_convert(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value)))
+        return tuple(
+            _convert(a, v, f"{where}[{i}]")
+            for i, (a, v) in enumerate(zip(args, value, strict=True))
+        )
     if origin is dict:
         key_t, val_t = get_args(tp)
         if not isinstance(value, dict):
@@ -235,7 +243,8 @@ def load_section(params: dict[str, Any], dotted: str, cls: type) -> Any:
 
 
 def preset_key(params: dict[str, Any], dataset: str, section: str) -> str:
-    """Dotted key of ``section`` of ``dataset`` at the selected preset, e.g. ``presets.cpu.acdc.weak``."""
+    """Dotted key of ``section`` of ``dataset`` at the selected preset, e.g.
+    ``presets.cpu.acdc.weak``."""
     preset = lookup(params, "preset")
     if not isinstance(preset, str):
         raise ConfigError(f"params.yaml: preset must be a string, got {preset!r}")

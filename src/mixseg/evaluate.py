@@ -1,6 +1,7 @@
 """Evaluation of one trained run on the test patients (paper section 4, "Evaluation metrics").
 
-Each test case (patient x ED/ES frame) is segmented slice by slice and stacked into its volume;
+Each test case (an ACDC patient x ED/ES frame, or a Left-Atrium volume) is segmented (2D: slice
+by slice, stacked into its volume; 3D: sliding window, ``infer``);
 DSC and HD95 are computed in 3D on the preprocessed grid with its voxel spacing, so HD95 is in
 mm (``metrics.py`` documents the empty-prediction policy). Every head of the run is evaluated:
 ``teacher`` (single-branch models have only this one), ``student`` and ``ensemble``.
@@ -22,14 +23,16 @@ import numpy as np
 import torch
 
 from mixseg.data import datasets
-from mixseg.infer import predict_labels
+from mixseg.infer import predict_heads, to_labels
 from mixseg.metrics import case_metrics
 from mixseg.models import build_model
 
 HEADS_BY_DECODERS = {1: ("teacher",), 2: ("teacher", "student", "ensemble")}
 
 
-def load_model(model_file: Path, device: torch.device | None = None) -> tuple[torch.nn.Module, dict]:
+def load_model(
+    model_file: Path, device: torch.device | None = None
+) -> tuple[torch.nn.Module, dict]:
     """Rebuild a trained network from ``model.pt`` (loaded with ``weights_only=True``).
 
     Returns:
@@ -38,11 +41,17 @@ def load_model(model_file: Path, device: torch.device | None = None) -> tuple[to
     state = torch.load(model_file, map_location=device or "cpu", weights_only=True)
     cfg = state["config"]
     tp = cfg["train"]
+    dims = state.get("dims", 2)
     model = build_model(
-        dims=2, base=tp["base"], n_decoders=state["n_decoders"], padding=tp["padding"]
+        dims=dims,
+        base=tp["base"],
+        n_decoders=state["n_decoders"],
+        padding=tp["padding"],
+        n_networks=state.get("n_networks", 1),
     )
     model.load_state_dict(state["model"])
-    model.to(device or "cpu", memory_format=torch.channels_last).eval()
+    layout = torch.channels_last if dims == 2 else torch.contiguous_format
+    model.to(device or "cpu", memory_format=layout).eval()
     return model, cfg
 
 
@@ -51,17 +60,27 @@ def evaluate_run(dataset: str, model_file: Path, split: str = "test") -> tuple[l
     model, cfg = load_model(model_file)
     meta = datasets.read_splits(dataset)
     cases = datasets.val_cases(dataset, meta, split)
+    heads = HEADS_BY_DECODERS[model.n_decoders]
+    tp = cfg["train"]
     rows: list[dict[str, Any]] = []
-    for head in HEADS_BY_DECODERS[model.n_decoders]:
-        for case in cases:
-            pred = predict_labels(model, case.image, head)
-            m = case_metrics(pred, case.label, case.spacing)
+    for case in cases:
+        probs = predict_heads(
+            model, case.image, heads, window=tp.get("patch"), stride=tp.get("stride")
+        )
+        for head in heads:
+            m = case_metrics(to_labels(probs[head]), case.label, case.spacing)
             rows.append({"case": case.case_id, "head": head, **m})
+    rows.sort(key=lambda r: heads.index(r["head"]))  # grouped by head, cases in order
     summary: dict[str, Any] = {
-        "run": cfg["run"], "method": cfg["method"], "setting": cfg["setting"],
-        "seed": cfg["seed"], "split": split, "n_cases": len(cases), "heads": {},
+        "run": cfg["run"],
+        "method": cfg["method"],
+        "setting": cfg["setting"],
+        "seed": cfg["seed"],
+        "split": split,
+        "n_cases": len(cases),
+        "heads": {},
     }
-    for head in HEADS_BY_DECODERS[model.n_decoders]:
+    for head in heads:
         sel = [r for r in rows if r["head"] == head]
         summary["heads"][head] = {
             "dsc": float(np.mean([r["dsc"] for r in sel])),
@@ -81,7 +100,10 @@ def write_outputs(rows: list[dict], summary: dict, out_dir: Path) -> None:
     writer.writeheader()
     for r in rows:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
-    for name, text in (("cases.csv", buf.getvalue()), ("metrics.json", json.dumps(summary, indent=1) + "\n")):
+    for name, text in (
+        ("cases.csv", buf.getvalue()),
+        ("metrics.json", json.dumps(summary, indent=1) + "\n"),
+    ):
         tmp = out_dir / f".{name}.tmp-{os.getpid()}"
         tmp.write_text(text)
         os.replace(tmp, out_dir / name)

@@ -52,7 +52,9 @@ def partial_cross_entropy(
     n = labelled.sum()
     if logits.shape[0] == 0 or n == 0:
         return logits.sum() * 0.0
-    per_pixel = F.cross_entropy(_f32(logits), weak_labels, ignore_index=ignore_index, reduction="none")
+    per_pixel = F.cross_entropy(
+        _f32(logits), weak_labels, ignore_index=ignore_index, reduction="none"
+    )
     return per_pixel.sum() / n
 
 

@@ -12,10 +12,23 @@ from typing import Any
 
 from mixseg import config
 from mixseg.methods import Method
-from mixseg.methods.base import HyperParams, KDParams, parse_divergence
+from mixseg.methods.base import WEIGHT_KEYS, HyperParams, KDParams, parse_divergence
 
-# Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3).
-TAGS = {"lambda_w": "lw", "lambda_kd": "lkd", "lambda_ent": "lent", "divergence": "", "ratio": "r"}
+# Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3,
+# uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8).
+TAGS = {
+    "lambda_w": "lw",
+    "lambda_kd": "lkd",
+    "lambda_ent": "lent",
+    "divergence": "",
+    "ratio": "r",
+    "lambda_c": "lc",
+    "lambda_gmi": "lgmi",
+    "lambda_lmi": "llmi",
+    "lambda_cons": "lcons",
+    "lambda_sp": "lsp",
+    "lambda_sc": "lsc",
+}
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -42,6 +55,27 @@ def run_name(method: str, overrides: dict[str, str]) -> str:
     return "-".join(parts)
 
 
+def proposal_run_name(pseudo_from: str) -> str:
+    """Name of a run trained on the pseudo-masks of run ``pseudo_from`` (same setting, seed).
+
+    ``lower`` -> ``proposals-lower`` and ``kl`` -> ``proposals-kl`` (Table 2); self-training
+    (Fig. 5) continues the chain: ``proposals-kl`` is iteration 1, ``selftrain-it2`` is trained
+    on its masks, ``selftrain-it<t+1>`` on those of ``selftrain-it<t>``.
+    """
+    if pseudo_from == "proposals-kl":
+        return "selftrain-it2"
+    if pseudo_from.startswith("selftrain-it") and pseudo_from[len("selftrain-it") :].isdigit():
+        return f"selftrain-it{int(pseudo_from[len('selftrain-it') :]) + 1}"
+    return f"proposals-{pseudo_from}"
+
+
+def stage_run_name(method: str, overrides: dict[str, str], pseudo_from: str | None) -> str:
+    """The run directory name of a train/evaluate stage's command line."""
+    if (method == "proposals") != (pseudo_from is not None):
+        raise ValueError("--pseudo-from is required by, and only by, the proposals method")
+    return proposal_run_name(pseudo_from) if pseudo_from else run_name(method, overrides)
+
+
 def inherited_keys(method: Method, overrides: dict[str, str]) -> frozenset[str]:
     """Top-level keys of params.yaml that a run reads: what its method reads, minus overrides."""
     return method.reads - set(overrides)
@@ -51,7 +85,7 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
     """Eq. 5 values of a run. Values the method does not read are ``None``, so an objective that
     reads an undeclared value fails instead of silently depending on it."""
     values: dict[str, Any] = {}
-    for key in ("lambda_w", "lambda_kd", "lambda_ent"):
+    for key in WEIGHT_KEYS:
         if key in overrides:
             values[key] = float(overrides[key])
         elif key in method.reads:
@@ -64,14 +98,15 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
         values["divergence"] = str(spec)
     else:
         values["divergence"] = None
-    values["kd"] = (
-        config.load_section(params, "kd", KDParams) if "kd" in method.reads else None
-    )
+    values["kd"] = config.load_section(params, "kd", KDParams) if "kd" in method.reads else None
     values["entropy_on"] = (
         config.lookup(params, "entropy_on") if "entropy_on" in method.reads else None
     )
     if values["entropy_on"] not in (None, "partial", "all"):
         raise config.ConfigError(f"entropy_on must be partial or all, got {values['entropy_on']!r}")
+    values["sections"] = {
+        key: config.load_section(params, key, cls) for key, cls in method.sections
+    }
     return HyperParams(**values)
 
 

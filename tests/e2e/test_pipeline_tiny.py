@@ -43,6 +43,17 @@ TINY = {
     "runs.sweeps.t6_settings": ["set1"],
     "runs.sweeps.f7_ratio": [1],
     "runs.sweeps.f7_settings": ["set1"],
+    "runs.compare_seeds": [0],
+    "runs.la_seeds": [0],
+    "runs.selftrain.settings": ["set1"],
+    "runs.sweeps.b_settings": ["set1"],
+    "runs.sweeps.b4_lambda_c": [1],
+    "runs.sweeps.b5_lambda_gmi": [2],
+    "runs.sweeps.b5_lambda_lmi": [0.05],
+    "runs.sweeps.b5_lambda_lmi_at_default": [1],
+    "runs.sweeps.b6_lambda_sp": [1],
+    "runs.sweeps.b6_lambda_sc": [1],
+    "runs.sweeps.b6_lambda_sc_at_default": [8],
 }
 
 
@@ -58,8 +69,12 @@ def _set(params: dict, dotted: str, value) -> None:
 def _run(args: list[str], cwd: Path) -> str:
     env = dict(os.environ, DVC_NO_ANALYTICS="1", DVC_STUDIO_OFFLINE="1")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
-               GIT_COMMITTER_EMAIL="t@t")
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@t",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@t",
+    )
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
@@ -70,7 +85,10 @@ def repo(tmp_path_factory) -> Path:
     dst = tmp_path_factory.mktemp("repo")
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     for f in files:
         # Results and lock files of the real pipeline stay behind: the tiny run starts afresh.
@@ -92,12 +110,28 @@ def repo(tmp_path_factory) -> Path:
 
 
 def test_every_run_is_evaluated_and_reported(repo):
-    evals = sorted(p.parent.relative_to(repo / "data/eval/acdc") for p in (repo / "data/eval/acdc").rglob("metrics.json"))
-    assert len(evals) == 15, evals
-    for p in (repo / "data/eval/acdc").rglob("metrics.json"):
+    evals = sorted(
+        p.parent.relative_to(repo / "data/eval/acdc")
+        for p in (repo / "data/eval/acdc").rglob("metrics.json")
+    )
+    # Table 1 and its sweeps (15), proposals (2), self-training it2..it5 (4), UA-MT, GLMI,
+    # SSCO (3) and their Appendix B sweeps (5).
+    assert len(evals) == 29, evals
+    la = sorted(
+        str(p.parent.relative_to(repo / "data/eval/la"))
+        for p in (repo / "data/eval/la").rglob("metrics.json")
+    )
+    assert la == ["all/upper/seed0"] + [
+        f"set1/{r}/seed0"
+        for r in ("decoupled", "kl", "kl_ent", "lower", "single", "single_ent", "upper")
+    ]
+    for p in (repo / "data/eval").rglob("metrics.json"):
         summary = json.loads(p.read_text())
         for head in summary["heads"].values():
             assert 0.0 <= head["dsc"] <= 1.0 and head["hd95"] >= 0.0
+    table7 = (repo / "reports/tables/table7.md").read_text()
+    rows7 = [line for line in table7.splitlines() if line.startswith(("| Set", "| All"))]
+    assert rows7 and not [r for r in rows7 if "not run" in r]  # every LA row is filled
     table = (repo / "reports/tables/table1.md").read_text()
     assert "Ours (KL+Ent)" in table and "Lower bound" in table
     assert "set1" in json.loads((repo / "reports/metrics.json").read_text())["acdc"]
@@ -110,7 +144,7 @@ def test_every_report_file_exists(repo):
         assert (repo / f).stat().st_size > 0, f
     manifest = json.loads((repo / outputs.FIGURES_MANIFEST).read_text())
     produced = {m["name"] for m in manifest if m["produced"]}
-    assert produced == {"fig2", "fig6", "fig7", "fig8", "fig9"}  # fig3/5 need proposals runs
+    assert produced == {"fig2", "fig3", "fig5", "fig6", "fig7", "fig8", "fig9"}
     readme = (repo / outputs.README).read_text()
     assert "## Paper claims on this data" in readme
     for m in manifest:
@@ -156,6 +190,8 @@ def test_lambda_kd_change_stales_exactly_its_runs(repo):
         "train-kl-ent-ratio@1-set1-0",
         "train-kl-ent@set1-0",
         "train-kl@set1-0",
+        "train-la-kl-ent@set1-0",
+        "train-la-kl@set1-0",
     ]
 
 

@@ -38,7 +38,7 @@ def stages():
 def _args(cmd: str) -> dict[str, list[str]]:
     tokens = shlex.split(cmd)
     args: dict[str, list[str]] = {"script": [tokens[1]]}
-    for flag, value in zip(tokens[2::2], tokens[3::2]):
+    for flag, value in zip(tokens[2::2], tokens[3::2], strict=True):
         args.setdefault(flag.lstrip("-"), []).append(value)
     return args
 
@@ -67,25 +67,53 @@ def test_train_stages_declare_exactly_inherited_params(stages):
         method = get_method(a["method"][0])
         seen_methods.add(method.name)
         overrides = runs.parse_overrides(a.get("set", []))
-        expected = {f"presets.cpu.{a['dataset'][0]}.{s}" for s in ("preprocess", "train")} | runs.inherited_keys(method, overrides)
+        expected = {
+            f"presets.cpu.{a['dataset'][0]}.{s}" for s in ("preprocess", "train")
+        } | runs.inherited_keys(method, overrides)
         assert params == expected, name
-        run = runs.run_name(method.name, overrides)
-        assert outs == [str(paths.run_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0])))]
-        assert ("data/weak/acdc" in deps) == method.weak_batches, name
+        run = runs.stage_run_name(method.name, overrides, a.get("pseudo-from", [None])[0])
+        assert outs == [
+            str(paths.run_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0])))
+        ]
+        ds = a["dataset"][0]
+        assert (f"data/weak/{ds}" in deps) == (
+            method.other_rows == "partial" and method.weak_batches
+        ), name
+        if "pseudo-from" in a:  # the teacher run is a dependency: changing it re-runs this one
+            teacher = paths.run_dir(ds, a["setting"][0], a["pseudo-from"][0], int(a["seed"][0]))
+            assert str(teacher / "model.pt") in deps, name
     assert seen_methods == set(METHODS)
 
 
 def test_evaluate_stages_mirror_train_stages(stages):
-    train = {tuple(_args(c)[k][0] for k in ("method", "setting", "seed")) + tuple(_args(c).get("set", []))
-             for _, c, *_ in stages if "pipeline/train.py" in c}
+    train = {
+        tuple(_args(c)[k][0] for k in ("dataset", "method", "setting", "seed"))
+        + tuple(_args(c).get("set", []))
+        + tuple(_args(c).get("pseudo-from", []))
+        for _, c, *_ in stages
+        if "pipeline/train.py" in c
+    }
     ev = []
     for name, cmd, params, deps, outs in [s for s in stages if "pipeline/evaluate.py" in s[1]]:
         a = _args(cmd)
-        ev.append((a["method"][0], a["setting"][0], a["seed"][0], *a.get("set", [])))
-        run = runs.run_name(a["method"][0], runs.parse_overrides(a.get("set", [])))
+        ev.append(
+            (
+                a["dataset"][0],
+                a["method"][0],
+                a["setting"][0],
+                a["seed"][0],
+                *a.get("set", []),
+                *a.get("pseudo-from", []),
+            )
+        )
+        run = runs.stage_run_name(
+            a["method"][0], runs.parse_overrides(a.get("set", [])), a.get("pseudo-from", [None])[0]
+        )
         run_dir = paths.run_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0]))
         assert str(run_dir / "model.pt") in deps, name
-        assert outs == [str(paths.eval_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0])))]
+        assert outs == [
+            str(paths.eval_dir(a["dataset"][0], a["setting"][0], run, int(a["seed"][0])))
+        ]
         assert not params, name  # evaluation reads no params: everything is in model.pt
     assert sorted(ev) == sorted(train)
 
@@ -110,12 +138,29 @@ def test_sweeps_never_repeat_the_default_value():
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     sw = params["runs"]["sweeps"]
     for key, default in [
-        ("a1_lambda_w", params["lambda_w"]), ("t5_lambda_w", params["lambda_w"]),
-        ("a2_lambda_kd", params["lambda_kd"]), ("t4_lambda_kd", params["lambda_kd"]),
-        ("a3_lambda_ent", params["lambda_ent"]), ("t6_divergence", params["divergence"]),
+        ("a1_lambda_w", params["lambda_w"]),
+        ("t5_lambda_w", params["lambda_w"]),
+        ("a2_lambda_kd", params["lambda_kd"]),
+        ("t4_lambda_kd", params["lambda_kd"]),
+        ("a3_lambda_ent", params["lambda_ent"]),
+        ("t6_divergence", params["divergence"]),
         ("f7_ratio", params["settings"]["default_ratio"]),
+        ("b4_lambda_c", params["lambda_c"]),
+        ("b5_lambda_gmi", params["lambda_gmi"]),
+        ("b5_lambda_lmi_at_default", params["lambda_lmi"]),
+        ("b6_lambda_sp", params["lambda_sp"]),
+        ("b6_lambda_sc_at_default", params["lambda_sc"]),
     ]:
         assert default not in sw[key], key
+
+
+def test_the_at_default_rows_pin_the_default_values():
+    """Tables B.5/B.6: the row of the default λglobalMI (λ1) is its own group, which sets the
+    default on the command line; it must equal params.yaml's."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    text = (ROOT / "pipelines" / "train-compare" / "dvc.yaml").read_text()
+    assert f"--set lambda_gmi={params['lambda_gmi']:g}" in text
+    assert f"--set lambda_sp={params['lambda_sp']:g}" in text
 
 
 def test_methods_read_only_hyper_keys():

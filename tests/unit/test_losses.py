@@ -23,7 +23,8 @@ def test_cross_entropy_hand_value():
 
 
 def test_partial_ce_averages_over_labelled_pixels_only():
-    # pixel 0: logits (0, ln 3) labelled 1 -> -log(3/4); pixel 1 unlabelled; pixel 2: label 0 of (0,0) -> log 2
+    # pixel 0: logits (0, ln 3) labelled 1 -> -log(3/4); pixel 1 unlabelled;
+    # pixel 2: label 0 of (0,0) -> log 2
     logits = torch.tensor([[[[0.0, 5.0, 0.0]], [[math.log(3), -5.0, 0.0]]]], requires_grad=True)
     weak = torch.tensor([[[1, 255, 0]]])
     loss = losses.partial_cross_entropy(logits, weak, 255)
@@ -46,7 +47,9 @@ def test_partial_ce_equals_torch_ignore_index_mean():
     weak = torch.randint(0, 3, (2, 8, 8))
     weak[torch.rand(2, 8, 8) < 0.7] = 255
     ref = F.cross_entropy(logits, weak, ignore_index=255)
-    assert losses.partial_cross_entropy(logits, weak, 255).item() == pytest.approx(ref.item(), rel=1e-6)
+    assert losses.partial_cross_entropy(logits, weak, 255).item() == pytest.approx(
+        ref.item(), rel=1e-6
+    )
 
 
 def test_smoothing_bounds_two_classes():
@@ -79,7 +82,9 @@ def test_alpha_divergence_hand_value_and_kl_limit():
     assert losses.alpha_divergence(p, q, 1.0).item() == pytest.approx(kl, rel=1e-6)
 
 
-@pytest.mark.parametrize("kind,alpha", [("kl", None), ("bhattacharyya", None), ("alpha", 0.5), ("alpha", 2.0)])
+@pytest.mark.parametrize(
+    "kind,alpha", [("kl", None), ("bhattacharyya", None), ("alpha", 0.5), ("alpha", 2.0)]
+)
 def test_divergences_zero_on_equal_and_nonnegative(kind, alpha):
     p = torch.softmax(_logits(seed=5), 1)
     q = torch.softmax(_logits(seed=6), 1)
@@ -94,7 +99,9 @@ def test_entropy_range_and_hand_value():
     assert 0 <= h.item() <= math.log(4)
     # p = (0.25, 0.75): -(0.25 ln 0.25 + 0.75 ln 0.75)
     logits = torch.tensor([0.0, math.log(3)]).view(1, 2, 1, 1)
-    assert losses.entropy(logits).item() == pytest.approx(-(0.25 * math.log(0.25) + 0.75 * math.log(0.75)))
+    assert losses.entropy(logits).item() == pytest.approx(
+        -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))
+    )
 
 
 def test_min_entropy_hand_value_and_below_shannon():

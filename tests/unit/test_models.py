@@ -12,7 +12,9 @@ def test_unet_parameter_counts_of_table_8(n_decoders, expected):
 
 
 def test_padding_does_not_change_parameter_count():
-    assert count_parameters(build_model(2, 8, 2, "same")) == count_parameters(build_model(2, 8, 2, "valid"))
+    assert count_parameters(build_model(2, 8, 2, "same")) == count_parameters(
+        build_model(2, 8, 2, "valid")
+    )
 
 
 @pytest.mark.parametrize("padding,size", [("valid", 192), ("same", 32), ("same", 48)])

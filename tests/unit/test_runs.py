@@ -8,9 +8,16 @@ from mixseg import runs
 from mixseg.methods import get_method
 
 PARAMS = {
-    "lambda_w": 0.001, "lambda_kd": 50, "lambda_ent": 1, "divergence": "kl",
-    "kd": {"smoothing": True, "temperature": 1.0, "direction": "teacher_student",
-           "detach_teacher": False},
+    "lambda_w": 0.001,
+    "lambda_kd": 50,
+    "lambda_ent": 1,
+    "divergence": "kl",
+    "kd": {
+        "smoothing": True,
+        "temperature": 1.0,
+        "direction": "teacher_student",
+        "detach_teacher": False,
+    },
     "entropy_on": "partial",
 }
 
@@ -53,3 +60,21 @@ def test_resolve_hyper_rejects_bad_values():
         runs.resolve_hyper(PARAMS, get_method("kl"), {"divergence": "js"})
     with pytest.raises(ValueError, match="expected a number"):
         runs.resolve_hyper(dict(PARAMS, lambda_w="big"), get_method("single"), {})
+
+
+def test_proposal_and_self_training_run_names():
+    from mixseg.runs import proposal_run_name, stage_run_name
+
+    assert proposal_run_name("lower") == "proposals-lower"
+    assert proposal_run_name("kl") == "proposals-kl"
+    assert proposal_run_name("proposals-kl") == "selftrain-it2"
+    assert proposal_run_name("selftrain-it2") == "selftrain-it3"
+    assert proposal_run_name("selftrain-it9") == "selftrain-it10"
+    assert stage_run_name("proposals", {}, "kl") == "proposals-kl"
+    assert stage_run_name("glmi", {"lambda_gmi": "2", "lambda_lmi": "0.05"}, None) == (
+        "glmi-lgmi2-llmi0.05"
+    )
+    with pytest.raises(ValueError):
+        stage_run_name("proposals", {}, None)
+    with pytest.raises(ValueError):
+        stage_run_name("kl", {}, "lower")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
-from mixseg import paths
-from mixseg.config import PreprocessParams, SettingsParams, SplitParams, TrainParams
+from mixseg import paths, runs
+from mixseg.config import PreprocessParams, SettingsParams, SplitParams, TrainParams, read_params
 from mixseg.data.prepare import prepare_acdc
 from mixseg.data.weak_labels import write_weak_labels
 from mixseg.evaluate import evaluate_run, load_model
@@ -19,14 +20,32 @@ from mixseg.methods.base import HyperParams, KDParams
 from mixseg.train import fit
 
 TP = TrainParams(
-    base=4, padding="same", batch_full=2, batch_weak=2, steps=6, epochs=None, optimizer="adam",
-    lr=1e-3, lr_schedule="cosine", weight_decay=0.0, log_every=1, val_every=3, checkpoint_every=2,
+    base=4,
+    padding="same",
+    batch_full=2,
+    batch_weak=2,
+    batch_unlabeled=2,
+    patch=None,
+    stride=None,
+    steps=6,
+    epochs=None,
+    optimizer="adam",
+    lr=1e-3,
+    lr_schedule="cosine",
+    weight_decay=0.0,
+    log_every=1,
+    val_every=3,
+    checkpoint_every=2,
 )
 HP = HyperParams(
-    lambda_w=0.1, lambda_kd=5.0, lambda_ent=1.0, divergence="kl",
+    lambda_w=0.1,
+    lambda_kd=5.0,
+    lambda_ent=1.0,
+    divergence="kl",
     kd=KDParams(smoothing=True, temperature=1.0, direction="teacher_student", detach_teacher=False),
     entropy_on="partial",
 )
+PARAMS = read_params(Path(__file__).resolve().parents[2] / "params.yaml")
 
 
 @pytest.fixture
@@ -35,7 +54,10 @@ def project(acdc_root, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     pre = PreprocessParams(mode="crop", size=(16, 16), spacing_mm=3.0, percentiles=(0.0, 100.0))
     meta = prepare_acdc(
-        acdc_root, paths.processed_dir("acdc"), pre, SplitParams(0.8, 0.1, 0.1, 0),
+        acdc_root,
+        paths.processed_dir("acdc"),
+        pre,
+        SplitParams(0.8, 0.1, 0.1, 0),
         SettingsParams(n_full=(1,), ratios=(2,), default_ratio=2),
     )
     ids = [c for p in meta["train"] for c in meta["patients"][p]["cases"]]
@@ -43,31 +65,59 @@ def project(acdc_root, tmp_path, monkeypatch):
     return tmp_path
 
 
-def _fit(name: str, method: str = "kl_ent", tp: TrainParams = TP, max_steps: int | None = None):
-    resolved = {"run": name, "method": method, "setting": "set1", "seed": 0,
-                "train": dataclasses.asdict(tp)}
+def _fit(
+    name: str,
+    method: str = "kl_ent",
+    tp: TrainParams = TP,
+    max_steps: int | None = None,
+    hp: HyperParams = HP,
+    pseudo_from: Path | None = None,
+):
+    resolved = {
+        "run": name,
+        "method": method,
+        "setting": "set1",
+        "seed": 0,
+        "train": dataclasses.asdict(tp),
+    }
     return fit(
-        dataset="acdc", method=METHODS[method], hp=HP, tp=tp, setting="set1", ratio=2, seed=0,
-        resolved=resolved, out_dir=paths.run_dir("acdc", "set1", name, 0),
-        scratch_dir=paths.scratch_dir("acdc", "set1", name, 0), max_steps=max_steps,
+        dataset="acdc",
+        method=METHODS[method],
+        hp=hp,
+        tp=tp,
+        setting="set1",
+        ratio=2,
+        seed=0,
+        resolved=resolved,
+        out_dir=paths.run_dir("acdc", "set1", name, 0),
+        scratch_dir=paths.scratch_dir("acdc", "set1", name, 0),
+        max_steps=max_steps,
+        pseudo_from=pseudo_from,
     )
 
 
 def _weights(name: str) -> dict[str, torch.Tensor]:
-    return torch.load(paths.run_dir("acdc", "set1", name, 0) / "model.pt", weights_only=True)["model"]
+    return torch.load(paths.run_dir("acdc", "set1", name, 0) / "model.pt", weights_only=True)[
+        "model"
+    ]
 
 
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_two_steps_of_every_method(project, method):
     tp = dataclasses.replace(TP, steps=2, val_every=2)
-    summary = _fit(method, method, tp=tp)
+    hp = runs.resolve_hyper(PARAMS, METHODS[method], {})
+    pseudo = None
+    if METHODS[method].other_rows == "pseudo":
+        _fit("teacher", "lower", tp=tp)
+        pseudo = paths.run_dir("acdc", "set1", "teacher", 0) / "model.pt"
+    summary = _fit(method, method, tp=tp, hp=hp, pseudo_from=pseudo)
     out = paths.run_dir("acdc", "set1", method, 0)
     assert (out / "model.pt").exists() and (out / "train.json").exists()
     assert json.loads((out / "train.json").read_text())["steps"] == 2
     final = summary["final"]
     assert final["step"] == 2
     assert all(torch.isfinite(torch.tensor(v)) for k, v in final.items() if k.startswith("train/"))
-    n_heads = METHODS[method].n_decoders
+    n_heads = METHODS[method].outputs()
     assert sum(k.startswith("val/dsc_") for k in final) == (1 if n_heads == 1 else 3)
     assert (out / "live" / "plots" / "metrics" / "train" / "loss.tsv").exists()
     rows, ev = evaluate_run("acdc", out / "model.pt")
@@ -98,3 +148,31 @@ def test_model_file_loads_weights_only(project):
     _fit("load", tp=dataclasses.replace(TP, steps=1))
     model, cfg = load_model(paths.run_dir("acdc", "set1", "load", 0) / "model.pt")
     assert model.n_decoders == 2 and cfg["run"] == "load"
+
+
+def test_resume_restores_the_ema_teacher(project):
+    """UA-MT's EMA teacher (an aux module) is checkpointed: resumed == uninterrupted."""
+    hp = runs.resolve_hyper(PARAMS, METHODS["uamt"], {})
+    _fit("ema-straight", "uamt", hp=hp)
+    assert _fit("ema-resumed", "uamt", hp=hp, max_steps=4) == {"interrupted_at": 4}
+    assert _fit("ema-resumed", "uamt", hp=hp)["resumed_from"] == 4
+    a, b = _weights("ema-straight"), _weights("ema-resumed")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_pseudo_masks_are_the_argmax_of_the_inference_head(project):
+    from mixseg.data import datasets
+    from mixseg.pseudo import pseudo_masks
+
+    _fit("dual", "kl", tp=dataclasses.replace(TP, steps=2))
+    model_file = paths.run_dir("acdc", "set1", "dual", 0) / "model.pt"
+    meta = datasets.read_splits("acdc")
+    images, _ = datasets.load_volumes("acdc", meta, meta["train"][:2], "none")
+    masks = pseudo_masks(model_file, images)
+    model, _ = load_model(model_file)
+    for image, mask in zip(images, masks, strict=True):
+        with torch.no_grad():
+            logits = model(torch.from_numpy(image)[:, None], heads=(1,))[0]  # the student
+        expected = (logits[:, 1] > logits[:, 0]).numpy().astype("uint8")
+        assert mask.dtype == expected.dtype and (mask == expected).mean() > 0.999

@@ -43,7 +43,8 @@ class PatientInfo:
 
 @dataclasses.dataclass(frozen=True)
 class Frame:
-    """One annotated frame: image float32 (z, y, x), labels uint8 (z, y, x), spacing (z, y, x) mm."""
+    """One annotated frame: image float32 (z, y, x), labels uint8 (z, y, x), spacing (z, y, x)
+    in mm."""
 
     case_id: str
     image: np.ndarray
@@ -64,9 +65,7 @@ def find_patients(root: Path) -> list[Path]:
     root = Path(root)
     for base in (root / "database" / "training", root / "training", root):
         if base.is_dir():
-            found = sorted(
-                p for p in base.iterdir() if p.is_dir() and _PATIENT_RE.match(p.name)
-            )
+            found = sorted(p for p in base.iterdir() if p.is_dir() and _PATIENT_RE.match(p.name))
             if found:
                 return found
     raise DataError(root, "no patientXXX folders found (expected <root>/training/patientXXX/)")
@@ -99,7 +98,9 @@ def read_info(patient_dir: Path) -> PatientInfo:
     try:
         ed, es = int(float(fields["ED"])), int(float(fields["ES"]))
     except ValueError as exc:
-        raise DataError(path, f"ED/ES are not integers: {fields['ED']!r}, {fields['ES']!r}") from exc
+        raise DataError(
+            path, f"ED/ES are not integers: {fields['ED']!r}, {fields['ES']!r}"
+        ) from exc
     return PatientInfo(Path(patient_dir).name, ed, es, fields.get("Group", "unknown"))
 
 

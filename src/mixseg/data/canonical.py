@@ -106,7 +106,7 @@ def _center_crop_or_pad(volume: np.ndarray, size: tuple[int, int]) -> np.ndarray
     """Centre-crop or zero-pad the last two axes of (Z, Y, X) to ``size``."""
     out = np.zeros((volume.shape[0], *size), dtype=volume.dtype)
     src, dst = [], []
-    for n_in, n_out in zip(volume.shape[1:], size):
+    for n_in, n_out in zip(volume.shape[1:], size, strict=True):
         if n_in >= n_out:
             start = (n_in - n_out) // 2
             src.append(slice(start, start + n_out))

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Literal
+
 import numpy as np
 import torch
 
 from mixseg import paths
 from mixseg.data.canonical import load_case
 from mixseg.methods.base import IGNORE, Batch
+
+# Spatial dimensions of each dataset's network: ACDC slices (UNet), Left-Atrium volumes (VNet).
+DIMS = {"acdc": 2, "la": 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,21 +62,50 @@ def patients_of(meta: dict, setting: str, pool: str, ratio: int) -> tuple[list[s
     return list(sel["full"]), list(partial)
 
 
-def load_pool(dataset: str, meta: dict, patients: list[str], weak: bool) -> Pool:
-    """All slices of all cases of ``patients``; labels are full masks or partial labels."""
-    images, labels = [], []
+Labels = Literal["full", "partial", "none"]
+
+
+def encode_partial(weak: np.ndarray) -> np.ndarray:
+    """Partial labels as training targets: the eroded foreground is class 1, every other pixel
+    is unlabelled (``IGNORE``): uint8 {1, IGNORE}."""
+    return np.where(weak > 0, 1, IGNORE).astype(np.uint8)
+
+
+def load_volumes(
+    dataset: str, meta: dict, patients: list[str], labels: Labels
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Images and targets of every case of ``patients``, one (Z, H, W) array per case.
+
+    Args:
+        labels: ``full`` masks {0, 1}; ``partial`` labels (``encode_partial``); ``none``: every
+            voxel ``IGNORE`` (the semi-supervised baselines never see any label of these).
+    """
+    images, targets = [], []
     for pid in patients:
         for cid in meta["patients"][pid]["cases"]:
             case = load_case(paths.case_file(dataset, cid))
             images.append(case.image)
-            if weak:
+            if labels == "full":
+                targets.append(case.label)
+            elif labels == "partial":
                 with np.load(paths.weak_file(dataset, cid)) as z:
-                    labels.append(z["weak"])
+                    targets.append(encode_partial(z["weak"]))
             else:
-                labels.append(case.label)
+                targets.append(np.full(case.image.shape, IGNORE, np.uint8))
+    return images, targets
+
+
+def load_pool(dataset: str, meta: dict, patients: list[str], labels: Labels) -> Pool:
+    """All slices of all cases of ``patients`` (``load_volumes``), stacked."""
+    images, targets = load_volumes(dataset, meta, patients, labels)
+    return stack_pool(images, targets)
+
+
+def stack_pool(images: list[np.ndarray], targets: list[np.ndarray]) -> Pool:
+    """Volumes (Z, H, W) of one in-plane size stacked into a 2D slice pool."""
     if not images:
         return Pool(np.zeros((0, 1, 1), np.float32), np.zeros((0, 1, 1), np.uint8))
-    return Pool(np.concatenate(images), np.concatenate(labels))
+    return Pool(np.concatenate(images), np.concatenate(targets))
 
 
 def _full_indices(step: int, seed: int, n: int, size: int) -> np.ndarray:
@@ -96,7 +130,8 @@ def steps_per_epoch(n_full: int, batch_full: int) -> int:
 def make_batch(
     step: int, seed: int, full: Pool, weak: Pool | None, batch_full: int, batch_weak: int
 ) -> Batch:
-    """The batch of ``step``: ``batch_full`` fully labelled rows, then ``batch_weak`` partial rows."""
+    """The batch of ``step``: ``batch_full`` fully labelled rows, then ``batch_weak`` rows of the
+    other pool, whose targets (partial, pseudo or none, see ``load_volumes``) go to ``weak``."""
     fi = _full_indices(step, seed, len(full), batch_full)
     images = [full.images[fi]]
     masks = [full.labels[fi].astype(np.int64)]
@@ -106,8 +141,7 @@ def make_batch(
         images.append(weak.images[wi])
         w = weak.labels[wi].astype(np.int64)
         masks.append(np.full_like(w, IGNORE))
-        # Only the eroded foreground is labelled (class 1); every other pixel is unlabelled.
-        weaks.append(np.where(w > 0, 1, IGNORE))
+        weaks.append(w)
     image = torch.from_numpy(np.concatenate(images))[:, None]
     is_full = torch.zeros(image.shape[0], dtype=torch.bool)
     is_full[: len(fi)] = True

@@ -1,4 +1,5 @@
-"""The ``download`` stage's library: bring raw data into ``data/raw/<ds>`` from one of three sources.
+"""The ``download`` stage's library: bring raw data into ``data/raw/<ds>`` from one of three
+sources.
 
 - ``synthetic`` (default): the offline generators write the real distribution format.
 - ``url``: download with a progress bar, verify the SHA-256 given in ``params.yaml``, extract.

@@ -102,9 +102,9 @@ def weak_label_slices(
     label: np.ndarray, iterations: int, connectivity: int, per_object: bool
 ) -> np.ndarray:
     """Partial labels of a (Z, H, W) label volume, slice by slice (2D datasets). uint8 {0, 1}."""
-    return np.stack(
-        [erode_to_core(s, iterations, connectivity, per_object) for s in label]
-    ).astype(np.uint8)
+    return np.stack([erode_to_core(s, iterations, connectivity, per_object) for s in label]).astype(
+        np.uint8
+    )
 
 
 def weak_label_volume(

@@ -3,10 +3,15 @@
 from mixseg.methods.base import Method
 from mixseg.methods.dual import DECOUPLED, KL, KL_ENT
 from mixseg.methods.full import LOWER, UPPER
+from mixseg.methods.glmi import GLMI
+from mixseg.methods.proposals import PROPOSALS
 from mixseg.methods.single import SINGLE, SINGLE_ENT
+from mixseg.methods.ssco import SSCO
+from mixseg.methods.uamt import UAMT
 
 METHODS: dict[str, Method] = {
-    m.name: m for m in (LOWER, UPPER, SINGLE, SINGLE_ENT, DECOUPLED, KL, KL_ENT)
+    m.name: m
+    for m in (LOWER, UPPER, SINGLE, SINGLE_ENT, DECOUPLED, KL, KL_ENT, PROPOSALS, UAMT, GLMI, SSCO)
 }
 
 

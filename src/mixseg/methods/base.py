@@ -1,9 +1,16 @@
 """What a method is: data, run by the one training loop (``train.py``).
 
-A ``Method`` names its network (1 = single branch, 2 = teacher/student decoders), which images
-its batches hold, which of the paper's Eq. 5 hyper-parameters it reads, and an objective that
-returns **named, already weighted** loss terms; the loop sums them, back-propagates and logs
-each. Objectives select images by ``Batch.is_full``, never by slicing magic indices.
+A ``Method`` names its network (1 = single branch, 2 = teacher/student decoders, or K separate
+networks), which images its batches hold, which of the paper's hyper-parameters it reads, and an
+objective that returns **named, already weighted** loss terms; the loop sums them,
+back-propagates and logs each. Objectives select images by ``Batch.is_full``, never by slicing
+magic indices.
+
+Optional hooks for methods with extra networks (the semi-supervised baselines), all run by the
+same loop: ``make_aux`` builds extra modules (an EMA teacher, projection heads); the trainable
+ones are optimised with the network and all are checkpointed; ``after_step`` runs after every
+optimiser step (an EMA update); ``own_forward`` lets the objective run the network itself
+(``StepContext.model``) when it needs more than the logits of the batch.
 
 Axis order: images (B, 1, H, W) or (B, 1, D, H, W); label maps (B, H, W) / (B, D, H, W).
 """
@@ -12,17 +19,31 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import torch
+from torch import nn
 
 from mixseg.losses import cross_entropy, partial_cross_entropy
 
 IGNORE = 255  # label value of pixels without supervision (ignore_index of the losses)
 TEACHER, STUDENT = 0, 1
 
-# The top-level keys of params.yaml that hold Eq. 5's hyper-parameters (paper names).
-HYPER_KEYS = ("lambda_w", "lambda_kd", "lambda_ent", "divergence", "kd", "entropy_on")
+# Top-level weights of params.yaml (paper names): Eq. 5's, then the semi-supervised baselines'
+# (UA-MT's consistency λc; GLMI's λglobalMI, λlocalMI, λcons; SSCO's λ1 and λ2).
+WEIGHT_KEYS = (
+    "lambda_w",
+    "lambda_kd",
+    "lambda_ent",
+    "lambda_c",
+    "lambda_gmi",
+    "lambda_lmi",
+    "lambda_cons",
+    "lambda_sp",
+    "lambda_sc",
+)
+# Every top-level key a method may read: the weights, Eq. 3's options and the method sections.
+HYPER_KEYS = (*WEIGHT_KEYS, "divergence", "kd", "entropy_on", "uamt", "glmi", "ssco")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,14 +58,26 @@ class KDParams:
 
 @dataclasses.dataclass(frozen=True)
 class HyperParams:
-    """Resolved Eq. 5 values of one run (top-level defaults, then the run's overrides)."""
+    """Resolved hyper-parameters of one run (top-level defaults, then the run's overrides).
 
-    lambda_w: float
-    lambda_kd: float
-    lambda_ent: float
-    divergence: str  # kl | bhattacharyya | alpha<value>, e.g. alpha2
-    kd: KDParams
-    entropy_on: Literal["partial", "all"]  # Eq. 4 on Dw only (paper) or on every student output
+    A value the method does not read is ``None`` (``runs.resolve_hyper``), so an objective that
+    reads an undeclared value fails instead of silently depending on it.
+    """
+
+    lambda_w: float | None = None
+    lambda_kd: float | None = None
+    lambda_ent: float | None = None
+    divergence: str | None = None  # kl | bhattacharyya | alpha<value>, e.g. alpha2
+    kd: KDParams | None = None
+    entropy_on: Literal["partial", "all"] | None = None  # Eq. 4 on Dw only (paper) or on all
+    lambda_c: float | None = None  # UA-MT consistency weight
+    lambda_gmi: float | None = None  # GLMI global mutual information
+    lambda_lmi: float | None = None  # GLMI local mutual information
+    lambda_cons: float | None = None  # GLMI transformation consistency
+    lambda_sp: float | None = None  # SSCO self-paced co-training (λ1)
+    lambda_sc: float | None = None  # SSCO self-consistency (λ2)
+    # Method sections (``uamt``, ``glmi``, ``ssco``): the dataclass named in Method.sections.
+    sections: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def divergence_kind(self) -> tuple[str, float | None]:
         """Split ``divergence`` into (kind, alpha): ``alpha2`` -> ("alpha", 2.0)."""
@@ -66,7 +99,9 @@ def parse_divergence(spec: str) -> tuple[str, float | None]:
             alpha = None
         if alpha is not None and alpha > 0:
             return "alpha", alpha
-    raise ValueError(f"divergence must be kl, bhattacharyya or alpha<value> (e.g. alpha2), got {spec!r}")
+    raise ValueError(
+        f"divergence must be kl, bhattacharyya or alpha<value> (e.g. alpha2), got {spec!r}"
+    )
 
 
 @dataclasses.dataclass
@@ -76,7 +111,8 @@ class Batch:
     Attributes:
         image: float (B, 1, *spatial).
         mask: int64 (B, *spatial) full ground truth, ``IGNORE`` on rows that have none.
-        weak: int64 (B, *spatial) partial labels: the class on labelled pixels, ``IGNORE`` elsewhere.
+        weak: int64 (B, *spatial) the other rows' targets: partial labels (the class on labelled
+            pixels, ``IGNORE`` elsewhere), dense pseudo-masks, or ``IGNORE`` everywhere.
         is_full: bool (B,), True for fully labelled rows.
     """
 
@@ -89,7 +125,28 @@ class Batch:
         return Batch(*(t.to(device, non_blocking=True) for t in dataclasses.astuple(self)))
 
 
-Objective = Callable[[list[torch.Tensor], Batch, HyperParams], dict[str, torch.Tensor]]
+@dataclasses.dataclass
+class StepContext:
+    """What an objective may need beyond the logits: where training is, and the networks.
+
+    Attributes:
+        step: 0-based index of this optimiser step.
+        total_steps: steps of the whole run (ramp-ups are fractions of it).
+        model: the network being trained (train mode).
+        aux: the method's extra modules (``Method.make_aux``), e.g. ``{"ema": teacher}``.
+        x: the batch's images as given to the network (channels-last on the device).
+    """
+
+    step: int
+    total_steps: int
+    model: nn.Module
+    aux: dict[str, nn.Module]
+    x: torch.Tensor
+
+
+Objective = Callable[[list[torch.Tensor], Batch, HyperParams, StepContext], dict[str, torch.Tensor]]
+AuxFactory = Callable[[nn.Module, HyperParams], dict[str, nn.Module]]
+AfterStep = Callable[[nn.Module, dict[str, nn.Module], int, HyperParams], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,9 +159,17 @@ class Method:
         full_pool: which patients give fully labelled images: ``full`` (the setting's N fully
             labelled patients) or ``full+partial`` (all the setting's patients, with their
             ground truth: the upper bounds).
-        weak_batches: whether batches also hold partially labelled images.
+        weak_batches: whether batches also hold images of the setting's other patients.
         reads: the top-level hyper-parameters (``HYPER_KEYS``) the objective reads.
-        objective: (logits per decoder, batch, hyper-parameters) -> named weighted terms.
+        objective: (logits per decoder, batch, hyper-parameters, context) -> named weighted
+            terms. With ``own_forward`` the logits list is empty.
+        other_rows: what the non-fully-labelled rows carry: ``partial`` labels (mixed
+            supervision), ``none`` (semi-supervised baselines: the images only, ``batch_unlabeled``
+            per batch) or ``pseudo`` masks of a trained run (proposals, self-training).
+        n_networks: 1, or K separate networks (co-training); their outputs are the K "decoders".
+        sections: method sections of params.yaml read into ``HyperParams.sections``
+            (name -> dataclass), e.g. ``{"uamt": UAMTParams}``.
+        make_aux, after_step, own_forward: the optional hooks of the module docstring.
     """
 
     name: str
@@ -113,10 +178,20 @@ class Method:
     weak_batches: bool
     reads: frozenset[str]
     objective: Objective
+    other_rows: Literal["partial", "none", "pseudo"] = "partial"
+    n_networks: int = 1
+    sections: tuple[tuple[str, type], ...] = ()
+    make_aux: AuxFactory | None = None
+    after_step: AfterStep | None = None
+    own_forward: bool = False
 
     def heads(self) -> tuple[str, ...]:
         """Names of the predictions evaluated for this method."""
-        return ("teacher",) if self.n_decoders == 1 else ("teacher", "student", "ensemble")
+        return ("teacher",) if self.outputs() == 1 else ("teacher", "student", "ensemble")
+
+    def outputs(self) -> int:
+        """Predictions of the network: decoders of one network, or one per network."""
+        return self.n_decoders * self.n_networks
 
 
 def supervised_terms(

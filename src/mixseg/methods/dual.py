@@ -15,15 +15,15 @@ from mixseg.methods.base import STUDENT, TEACHER, Method, supervised_terms
 KD_READS = frozenset({"lambda_w", "lambda_kd", "divergence", "kd"})
 
 
-def _decoupled(logits, batch, hp):
+def _decoupled(logits, batch, hp, ctx=None):
     terms = supervised_terms(logits[TEACHER], batch, weight_w=None)
     weak_terms = supervised_terms(logits[STUDENT], batch, hp.lambda_w)
     terms["pce"] = weak_terms["pce"]
     return terms
 
 
-def _kl(logits, batch, hp):
-    terms = _decoupled(logits, batch, hp)
+def _kl(logits, batch, hp, ctx=None):
+    terms = _decoupled(logits, batch, hp, ctx)
     kind, alpha = hp.divergence_kind()
     full = batch.is_full
     terms["kd"] = hp.lambda_kd * distillation(
@@ -39,8 +39,8 @@ def _kl(logits, batch, hp):
     return terms
 
 
-def _kl_ent(logits, batch, hp):
-    terms = _kl(logits, batch, hp)
+def _kl_ent(logits, batch, hp, ctx=None):
+    terms = _kl(logits, batch, hp, ctx)
     rows = ~batch.is_full if hp.entropy_on == "partial" else slice(None)
     terms["ent"] = hp.lambda_ent * entropy(logits[STUDENT][rows])
     return terms

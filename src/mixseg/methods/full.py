@@ -8,7 +8,7 @@
 from mixseg.methods.base import Method, supervised_terms
 
 
-def _objective(logits, batch, hp):
+def _objective(logits, batch, hp, ctx=None):
     return supervised_terms(logits[0], batch, weight_w=None)
 
 

@@ -10,11 +10,11 @@ from mixseg.losses import entropy
 from mixseg.methods.base import Method, supervised_terms
 
 
-def _single(logits, batch, hp):
+def _single(logits, batch, hp, ctx=None):
     return supervised_terms(logits[0], batch, hp.lambda_w)
 
 
-def _single_ent(logits, batch, hp):
+def _single_ent(logits, batch, hp, ctx=None):
     terms = supervised_terms(logits[0], batch, hp.lambda_w)
     rows = ~batch.is_full if hp.entropy_on == "partial" else slice(None)
     terms["ent"] = hp.lambda_ent * entropy(logits[0][rows])

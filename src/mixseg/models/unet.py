@@ -14,6 +14,16 @@ parameter counts at base 64: 31,042,434 with one decoder and 41,137,220 with two
 ``padding="valid"`` is the official unpadded network (256² input -> 68² logits, upsampled);
 ``padding="same"`` pads every 3x3 convolution, so all sizes line up (inputs divisible by 16) and
 no resize is needed: the cheaper choice at CPU scale, same parameter count.
+
+``forward(x, features=True)`` also returns intermediate features for GLMI's mutual-information
+heads (Peng et al. 2021; reference §3.2), sizes given for ``padding="same"`` and an H x W input:
+
+- ``bottleneck``: the centre's second conv-BN-ReLU, before its up-convolution: 16·base channels
+  at H/16 (GLMI's ``Conv5``).
+- ``dec2_<i>``: decoder i's ``dec2`` block after its two conv-BN-ReLU, before its
+  up-convolution: 2·base channels at H/2 (GLMI's ``Up_conv3``).
+- ``dec1_<i>``: decoder i's ``dec1`` output, the input of the 1x1 classifier: base channels
+  at H (GLMI's ``Up_conv2``).
 """
 
 from __future__ import annotations
@@ -46,6 +56,13 @@ class DecoderBlock(nn.Sequential):
             nn.ConvTranspose2d(cmid, cout, 2, stride=2),
         )
 
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(output, features before the up-convolution: cmid channels at the input size)."""
+        *convs, up = self
+        for layer in convs:
+            x = layer(x)
+        return up(x), x
+
 
 def _resize(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
     if x.shape[2:] == size:
@@ -66,12 +83,18 @@ class Decoder(nn.Module):
         self.final = nn.Conv2d(b, num_classes, 1)
 
     def forward(self, centre: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
+        return self.forward_features(centre, skips)[0]
+
+    def forward_features(
+        self, centre: torch.Tensor, skips: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(logits, {"dec2": dec2's features before its up-convolution, "dec1": dec1's output})."""
         e1, e2, e3, e4 = skips
         d = self.dec4(torch.cat([centre, _resize(e4, centre.shape[2:])], 1))
         d = self.dec3(torch.cat([d, _resize(e3, d.shape[2:])], 1))
-        d = self.dec2(torch.cat([d, _resize(e2, d.shape[2:])], 1))
-        d = self.dec1(torch.cat([d, _resize(e1, d.shape[2:])], 1))
-        return self.final(d)
+        d, dec2 = self.dec2.forward_features(torch.cat([d, _resize(e2, d.shape[2:])], 1))
+        dec1 = self.dec1(torch.cat([d, _resize(e1, d.shape[2:])], 1))
+        return self.final(dec1), {"dec2": dec2, "dec1": dec1}
 
 
 class UNet2D(nn.Module):
@@ -93,6 +116,7 @@ class UNet2D(nn.Module):
             raise ValueError(f"n_decoders must be >= 1, got {n_decoders}")
         pad = 1 if padding == "same" else 0
         b = base
+        self.base = base
         self.n_decoders = n_decoders
         self.enc1 = EncoderBlock(in_channels, b, pad)
         self.enc2 = EncoderBlock(b, 2 * b, pad)
@@ -101,13 +125,34 @@ class UNet2D(nn.Module):
         self.center = DecoderBlock(8 * b, 16 * b, 8 * b, pad)
         self.decoders = nn.ModuleList(Decoder(b, num_classes, pad) for _ in range(n_decoders))
 
-    def forward(self, x: torch.Tensor, heads: list[int] | tuple[int, ...] | None = None):
-        """Logits (B, C, H, W) at the input size, one tensor per requested decoder."""
+    def feature_channels(self) -> dict[str, int]:
+        """Channels of each tensor of ``forward(x, features=True)``, by key."""
+        chans = {"bottleneck": 16 * self.base}
+        for i in range(self.n_decoders):
+            chans |= {f"dec2_{i}": 2 * self.base, f"dec1_{i}": self.base}
+        return chans
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        heads: list[int] | tuple[int, ...] | None = None,
+        features: bool = False,
+    ) -> list[torch.Tensor] | tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+        """Logits (B, C, H, W) at the input size, one tensor per requested decoder.
+
+        With ``features=True``: ``(logits, feats)``, ``feats`` holding ``bottleneck`` and, per
+        requested decoder i, ``dec2_<i>`` and ``dec1_<i>`` (module docstring).
+        """
         e1 = self.enc1(x)
         e2 = self.enc2(e1)
         e3 = self.enc3(e2)
         e4 = self.enc4(e3)
-        centre = self.center(e4)
+        centre, bottleneck = self.center.forward_features(e4)
         skips = [e1, e2, e3, e4]
         idx = range(self.n_decoders) if heads is None else heads
-        return [_resize(self.decoders[i](centre, skips), x.shape[2:]) for i in idx]
+        logits, feats = [], {"bottleneck": bottleneck}
+        for i in idx:
+            out, dec = self.decoders[i].forward_features(centre, skips)
+            logits.append(_resize(out, x.shape[2:]))
+            feats.update({f"{name}_{i}": f for name, f in dec.items()})
+        return (logits, feats) if features else logits

@@ -25,7 +25,9 @@ def _stage(n_convs: int, cin: int, cout: int) -> nn.Sequential:
 
 
 def _down(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv3d(cin, cout, 2, stride=2), nn.BatchNorm3d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv3d(cin, cout, 2, stride=2), nn.BatchNorm3d(cout), nn.ReLU(inplace=True)
+    )
 
 
 def _up(cin: int, cout: int) -> nn.Sequential:
@@ -57,7 +59,11 @@ class VNet3D(nn.Module):
     """Shared VNet encoder, ``n_decoders`` decoders (0 = teacher, 1 = student)."""
 
     def __init__(
-        self, base: int = 16, n_decoders: int = 1, num_classes: int = 2, in_channels: int = 1,
+        self,
+        base: int = 16,
+        n_decoders: int = 1,
+        num_classes: int = 2,
+        in_channels: int = 1,
         dropout: float = 0.5,
     ):
         super().__init__()

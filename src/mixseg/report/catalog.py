@@ -35,13 +35,16 @@ def build_tables(params: dict) -> list[Table]:
     """Every table of ``outputs.TABLE_NAMES``, in order, from the evaluation summaries on disk.
 
     Reads ``params``: preset, data.acdc.source, data.la.source, runs, and the defaults of the
-    swept keys (lambda_w, lambda_kd, lambda_ent, divergence).
+    swept keys (lambda_w, lambda_kd, lambda_ent, divergence). Seeds: Tables 1, 4-6 and A.1-A.3
+    ``runs.seeds`` (sweeps ``runs.sweep_seeds``); Tables 2, 3 and the default runs of B.4-B.6
+    ``runs.compare_seeds`` (the other B cells ``runs.sweep_seeds``); Table 7 ``runs.la_seeds``.
     """
     preset, r = params["preset"], params["runs"]
     acdc, la = params["data"]["acdc"]["source"], params["data"]["la"]["source"]
     settings = list(r["settings"])
     seeds = [int(s) for s in r["seeds"]]
     sweep_seeds = [int(s) for s in r["sweep_seeds"]]
+    cmp_seeds, la_seeds = comparisons.compare_seeds(r), comparisons.la_seeds(r)
     # Appendix B sweeps: Set-3 in the paper (the first setting of the sweeps here).
     b_setting = r["sweeps"]["settings"][0]
     out = []
@@ -57,7 +60,7 @@ def build_tables(params: dict) -> list[Table]:
             rows,
         )
     )
-    md, rows = comparisons.table2("acdc", settings, seeds)
+    md, rows = comparisons.table2("acdc", settings, cmp_seeds)
     out.append(
         Table(
             "table2",
@@ -66,14 +69,14 @@ def build_tables(params: dict) -> list[Table]:
                 preset,
                 "acdc",
                 acdc,
-                str(seeds),
+                str(cmp_seeds),
                 "runs `proposals-lower`, `proposals-kl` (head teacher) and `kl_ent` (head student)",
             ),
             md,
             rows,
         )
     )
-    md, rows = comparisons.table3("acdc", settings, seeds)
+    md, rows = comparisons.table3("acdc", settings, cmp_seeds)
     out.append(
         Table(
             "table3",
@@ -82,8 +85,9 @@ def build_tables(params: dict) -> list[Table]:
                 preset,
                 "acdc",
                 acdc,
-                str(seeds),
-                "the run named in each row (single networks: head teacher; ours: head student)",
+                str(cmp_seeds),
+                "the run named in each row (single networks: head teacher; SSCO: head ensemble, "
+                "the mean of its two networks; ours: head student)",
             ),
             md,
             rows,
@@ -91,7 +95,7 @@ def build_tables(params: dict) -> list[Table]:
     )
     for sw in sweeps.SWEEPS[:3]:
         out.append(_sweep(sw, params, preset, acdc, seeds, sweep_seeds))
-    md, rows = table1("la", settings, seeds, TABLE7, table="7")
+    md, rows = table1("la", settings, la_seeds, TABLE7, table="7")
     out.append(
         Table(
             "table7",
@@ -100,10 +104,8 @@ def build_tables(params: dict) -> list[Table]:
                 preset,
                 "la",
                 la,
-                str(seeds),
+                str(la_seeds),
                 "the run names of Table 1",
-                " No LA training stage exists yet: when LA runs land, add `data/eval/la` to the "
-                "deps of the `tables` stage.",
             ),
             md,
             rows,
@@ -111,12 +113,22 @@ def build_tables(params: dict) -> list[Table]:
     )
     for sw in sweeps.SWEEPS[3:]:
         out.append(_sweep(sw, params, preset, acdc, seeds, sweep_seeds))
-    for name, title, fn in (
-        ("tableB4", "Table B.4: λc of UA-MT", comparisons.table_b4),
-        ("tableB5", "Table B.5: λglobalMI and λlocalMI of GLMI (DSC)", comparisons.table_b5),
-        ("tableB6", "Table B.6: λ1 and λ2 of SSCO (DSC)", comparisons.table_b6),
+    for name, title, fn, head in (
+        ("tableB4", "Table B.4: λc of UA-MT", comparisons.table_b4, "teacher"),
+        (
+            "tableB5",
+            "Table B.5: λglobalMI and λlocalMI of GLMI (DSC)",
+            comparisons.table_b5,
+            "teacher",
+        ),
+        (
+            "tableB6",
+            "Table B.6: λ1 and λ2 of SSCO (DSC)",
+            comparisons.table_b6,
+            comparisons.SSCO_HEAD,
+        ),
     ):
-        md, rows = fn("acdc", b_setting, seeds, sweep_seeds)
+        md, rows = fn("acdc", b_setting, cmp_seeds, sweep_seeds)
         out.append(
             Table(
                 name,
@@ -125,8 +137,8 @@ def build_tables(params: dict) -> list[Table]:
                     preset,
                     "acdc",
                     acdc,
-                    f"{sweep_seeds} (the default run: {seeds})",
-                    "the run named in each cell (head teacher); the paper's values: Set-3 only",
+                    f"{sweep_seeds} (the default run: {cmp_seeds})",
+                    f"the run named in each cell (head {head}); the paper's values: Set-3 only",
                 ),
                 md,
                 rows,

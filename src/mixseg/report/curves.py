@@ -2,7 +2,8 @@
 
 A run that does not exist never fails a figure: its curve or point is left out and the figure
 says which runs are missing. Figs. 3 and 5 need runs that may not exist at all (proposals,
-self-training; names in ``comparisons.py``): they are drawn only once those runs exist.
+self-training; names and seeds in ``comparisons.py``): each is drawn once one of its
+pseudo-label runs exists, and listed as not produced until then.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from mixseg import paths
-from mixseg.report import sweeps
+from mixseg.report import comparisons, sweeps
 from mixseg.report.figures import FigureInfo, plt, save
-from mixseg.report.tables import aggregate, load_summaries
+from mixseg.report.tables import SETTING_TITLES, aggregate, load_summaries
 
 DATASET = "acdc"
 
@@ -89,15 +90,40 @@ def fig6(out_dir: Path, params: dict) -> FigureInfo:
     )
 
 
-def fig3(out_dir: Path, params: dict) -> FigureInfo:
-    """Fig. 3: validation DSC vs step of retraining on proposals (red) and of ours (blue)."""
+# Fig. 3: (run, label, colour, head). Pseudo-label retraining in red tones, ours in blue.
+FIG3_RUNS = [
+    ("proposals-lower", "Proposals (Lower bound)", "lightcoral", "teacher"),
+    ("proposals-kl", "Proposals (KL)", "darkred", "teacher"),
+    ("kl_ent", "Ours (KL+Ent), student", "tab:blue", "student"),
+]
+FIG5_CAPTION = (
+    "Paper (Fig. 5, ACDC test set, Setting-3): starting from Ours (KL), whose pseudo-labels "
+    "train iteration I1 (Proposals (KL)), the model of iteration It gives the pseudo-labels of "
+    "It+1, each retrained from a random initialisation; results improve in early iterations, "
+    "then quickly saturate and degrade, the model accumulating the errors of its pseudo-labels. "
+    "The paper gives no numbers for Fig. 5 (a plot only): no paper value is shown."
+)
+
+
+def fig3_curves(params: dict) -> tuple[str, int, list[tuple[str, str, str, Any]]]:
+    """(setting, seed, [(run, label, colour, (steps, dsc %) or None)]) of Fig. 3: the first
+    setting of ``runs.settings`` (Set-3) and the first seed of ``runs.compare_seeds``."""
     setting = params["runs"]["settings"][0]
-    seed = int(params["runs"]["seeds"][0])
-    prop = read_curve(paths.run_dir(DATASET, setting, "proposals-kl", seed), "teacher")
-    ours = read_curve(paths.run_dir(DATASET, setting, "kl_ent", seed), "student")
+    seed = comparisons.compare_seeds(params["runs"])[0]
+    out = [
+        (run, label, colour, read_curve(paths.run_dir(DATASET, setting, run, seed), head))
+        for run, label, colour, head in FIG3_RUNS
+    ]
+    return setting, seed, out
+
+
+def fig3(out_dir: Path, params: dict) -> FigureInfo:
+    """Fig. 3: validation DSC vs step of retraining on pseudo-labels (red) and of ours (blue);
+    drawn once a pseudo-label run has a curve, the runs without one noted on the figure."""
+    setting, seed, curves = fig3_curves(params)
     title = "Fig. 3: pseudo-labels vs the proposed formulation (validation DSC)"
-    missing = [r for r, c in (("proposals-kl", prop), ("kl_ent", ours)) if c is None]
-    if prop is None:
+    missing = [run for run, _, _, c in curves if c is None]
+    if all(c is None for run, _, _, c in curves if run.startswith("proposals-")):
         return FigureInfo(
             "fig3",
             "",
@@ -105,19 +131,26 @@ def fig3(out_dir: Path, params: dict) -> FigureInfo:
             "",
             False,
             missing,
-            f"needs the run proposals-kl ({setting}, seed {seed}) with its dvclive log",
+            f"needs the runs proposals-lower / proposals-kl ({setting}, seed {seed}) with their "
+            "dvclive logs",
         )
     name = "fig3_proposals.png"
     fig, ax = plt.subplots(figsize=(6.4, 4))
-    ax.plot(*prop, "r.-", label="Proposals (KL)")
-    if ours is not None:
-        ax.plot(*ours, "b.-", label="Ours (KL+Ent), student")
-    ax.set(xlabel="training step", ylabel="validation DSC (%)", title=title)
+    for _, label, colour, c in curves:
+        if c is not None:
+            ax.plot(*c, ".-", color=colour, label=label)
+    ax.set(xlabel="training step", ylabel="validation DSC (%)")
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     _missing_note(ax, missing)
     fig.tight_layout()
     save(fig, out_dir / name)
-    return FigureInfo("fig3", name, title, f"{setting}, seed {seed}.", True, missing)
+    caption = (
+        f"Ours: ACDC validation set, {setting}, seed {seed}: retrained on pseudo-labels (red, "
+        "single network) vs ours (blue, student head). Paper (Fig. 3, Set-3): training with "
+        "pseudo-labels converges faster; ours converges more slowly but ends higher."
+    )
+    return FigureInfo("fig3", name, title, caption, True, missing)
 
 
 def _test_point(setting: str, run: str, head: str, seeds: list[int]) -> dict | None:
@@ -127,24 +160,33 @@ def _test_point(setting: str, run: str, head: str, seeds: list[int]) -> dict | N
 
 
 def _points_figure(
-    out: Path, xs: list, points: list, missing: list[str], title: str, xlabel: str
+    out: Path,
+    xs: list,
+    series: dict[str, list],
+    missing: list[str],
+    title: str,
+    xlabel: str,
+    xticklabels: list[str] | None = None,
 ) -> None:
-    """Test DSC (left) and HD-95 (right), mean ± std over seeds, against ``xs``."""
+    """Test DSC (left) and HD-95 (right), mean ± std over seeds, against ``xs``: one line per
+    series (label -> one point or None per x, None left out; an empty label draws no legend)."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for ax, metric, ylabel in (
         (axes[0], "dsc", "test DSC (%)"),
         (axes[1], "hd95", "test HD-95 (mm)"),
     ):
-        have = [(x, p[metric]) for x, p in zip(xs, points, strict=True) if p is not None]
-        if have:
-            ax.errorbar(
-                [h[0] for h in have],
-                [h[1][0] for h in have],
-                yerr=[h[1][1] for h in have],
-                marker="o",
-                capsize=3,
-            )
+        for label, points in series.items():
+            if all(p is None for p in points):
+                continue
+            # NaN at a missing x: the point is not drawn and the line is broken there.
+            ys = [np.nan if p is None else p[metric][0] for p in points]
+            errs = [np.nan if p is None else p[metric][1] for p in points]
+            ax.errorbar(xs, ys, yerr=errs, marker="o", capsize=3, label=label or None)
         ax.set(xlabel=xlabel, ylabel=ylabel, xticks=xs)
+        if xticklabels is not None:
+            ax.set_xticklabels(xticklabels)
+        if any(series):
+            ax.legend(fontsize=8)
         _missing_note(ax, missing)
     fig.suptitle(title)
     fig.tight_layout()
@@ -171,7 +213,7 @@ def fig7(out_dir: Path, params: dict) -> FigureInfo:
     _points_figure(
         out_dir / name,
         ratios,
-        points,
+        {"": points},
         missing,
         f"Fig. 7: KL+Ent student vs partially/fully labelled ratio, {setting}",
         "partially / fully labelled patients",
@@ -186,38 +228,50 @@ def fig7(out_dir: Path, params: dict) -> FigureInfo:
     )
 
 
-def fig5(out_dir: Path, params: dict, max_iterations: int = 20) -> FigureInfo:
-    """Fig. 5: test DSC/HD-95 over self-training iterations: t = 0 the KL model (student), t = 1
-    ``proposals-kl``, t >= 2 ``selftrain-it<t>`` (read while consecutive iterations exist)."""
-    setting = params["runs"]["settings"][0]
-    seeds = [int(s) for s in params["runs"]["seeds"]]
+def fig5_points(params: dict) -> tuple[list[str], list[str], dict[str, list[dict | None]]]:
+    """(settings, runs of I1..IK, setting -> test point per iteration or None) of Fig. 5.
+
+    A point is ``{"dsc": (mean, std, n), "hd95": ...}`` of head ``teacher`` over the seeds of
+    ``runs.compare_seeds`` that have an evaluation; settings and K from ``runs.selftrain``.
+    """
+    settings, its = comparisons.selftrain_runs(params["runs"])
+    seeds = comparisons.compare_seeds(params["runs"])
+    points = {s: [_test_point(s, run, "teacher", seeds) for run in its] for s in settings}
+    return settings, its, points
+
+
+def fig5(out_dir: Path, params: dict) -> FigureInfo:
+    """Fig. 5: test DSC and HD-95 per self-training iteration I1..IK (I1 = ``proposals-kl``,
+    It = ``selftrain-it<t>``), one line per setting; missing iterations noted, not plotted."""
+    settings, its, points = fig5_points(params)
+    seeds = comparisons.compare_seeds(params["runs"])
     title = "Fig. 5: self-training on pseudo-labels, iteration by iteration"
-    specs = [("kl", "student"), ("proposals-kl", "teacher")]
-    specs += [(f"selftrain-it{t}", "teacher") for t in range(2, max_iterations + 1)]
-    points = [_test_point(setting, run, head, seeds) for run, head in specs[:3]]
-    missing = [r for (r, _), p in zip(specs[:3], points, strict=True) if p is None]
-    if missing:
+    missing = [
+        f"{s}/{run}" for s in settings for run, p in zip(its, points[s], strict=True) if p is None
+    ]
+    if all(p is None for s in settings for p in points[s]):
         return FigureInfo(
             "fig5",
             "",
             title,
-            "",
+            FIG5_CAPTION,
             False,
             missing,
-            f"needs the runs kl, proposals-kl and selftrain-it2.. ({setting})",
+            f"needs the runs {', '.join(its)} evaluated ({', '.join(settings)})",
         )
-    for run, head in specs[3:]:
-        p = _test_point(setting, run, head, seeds)
-        if p is None:
-            break
-        points.append(p)
     name = "fig5_selftraining.png"
+    xs = list(range(1, len(its) + 1))
     _points_figure(
         out_dir / name,
-        list(range(len(points))),
-        points,
-        [],
+        xs,
+        {SETTING_TITLES.get(s, s): points[s] for s in settings},
+        missing,
         title,
-        "iteration (0 = KL, 1 = Proposals (KL))",
+        "self-training iteration (I1 = Proposals (KL))",
+        [f"I{t}" for t in xs],
     )
-    return FigureInfo("fig5", name, title, f"{setting}; seeds {seeds}.", True, [])
+    caption = (
+        f"Ours: ACDC test set, {', '.join(settings)}, head teacher, mean ± std over the "
+        f"evaluated seeds of {seeds}. {FIG5_CAPTION}"
+    )
+    return FigureInfo("fig5", name, title, caption, True, missing)

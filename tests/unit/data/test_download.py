@@ -23,8 +23,11 @@ def _zip(path: Path, members: dict[str, bytes]) -> Path:
 
 def _src(source: str, **kw) -> DataSource:
     base = dict(
-        source=source, synthetic=SyntheticSource(n_cases=5, seed=0, workers=1),
-        url=None, sha256=None, local=None,
+        source=source,
+        synthetic=SyntheticSource(n_cases=5, seed=0, workers=1),
+        url=None,
+        sha256=None,
+        local=None,
     )
     base.update(kw)
     return DataSource(**base)

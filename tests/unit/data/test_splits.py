@@ -6,7 +6,9 @@ import pytest
 
 from mixseg.data.splits import labelling_order, make_settings, split_patients
 
-GROUPS = {f"patient{i:03d}": ["DCM", "HCM", "MINF", "NOR", "RV"][(i - 1) // 20] for i in range(1, 101)}
+GROUPS = {
+    f"patient{i:03d}": ["DCM", "HCM", "MINF", "NOR", "RV"][(i - 1) // 20] for i in range(1, 101)
+}
 
 
 def test_split_sizes_disjoint_cover_and_stratified():

@@ -67,21 +67,60 @@ def test_fig7_default_ratio_is_the_default_run(fake, project, params):
     assert info.missing == [f"kl_ent-r{r}" for r in (2, 3, 4, 6, 7)]
 
 
-def test_fig3_and_fig5_only_when_their_runs_exist(fake, project, params):
-    assert not curves.fig3(project, params).produced
+def test_fig3_reads_first_compare_seed_and_each_runs_head(fake, project, params):
+    params["runs"]["compare_seeds"] = [2, 0]
+    assert not curves.fig3(project, params).produced  # no pseudo-label run yet
+    fake.curve("set3", "proposals-kl", 2, "teacher", [0.5, 0.6])
+    fake.curve("set3", "proposals-kl", 2, "student", [0.1, 0.1])  # not its head
+    fake.curve("set3", "kl_ent", 2, "student", [0.4, 0.7])
+    fake.curve("set3", "kl_ent", 0, "student", [0.9, 0.9])  # not the first compare seed
+    setting, seed, got = curves.fig3_curves(params)
+    assert (setting, seed) == ("set3", 2)
+    by_run = {run: c for run, _, _, c in got}
+    assert by_run["proposals-lower"] is None
+    assert by_run["proposals-kl"][1].tolist() == [50.0, 60.0]
+    assert by_run["kl_ent"][1].tolist() == [40.0, 70.0]
+    info = curves.fig3(project, params)
+    assert info.produced and (project / info.file).read_bytes()[:4] == PNG
+    assert info.missing == ["proposals-lower"] and "seed 2" in info.caption
+
+
+def test_fig3_seed_defaults_to_zero_without_compare_seeds(fake, project, params):
+    params["runs"].pop("compare_seeds", None)
+    fake.curve("set3", "proposals-lower", 0, "teacher", [0.5])
+    info = curves.fig3(project, params)
+    assert info.produced and info.missing == ["proposals-kl", "kl_ent"]
+
+
+def test_fig5_iterations_settings_and_seed_means(fake, project, params):
+    params["runs"]["compare_seeds"] = [0, 1]
+    params["runs"]["selftrain"] = {"iterations": 3, "settings": ["set3", "set5"]}
     info = curves.fig5(project, params)
-    assert not info.produced and info.missing == ["kl", "proposals-kl", "selftrain-it2"]
-    fake.curve("set3", "proposals-kl", 0, "teacher", [0.5, 0.6])
-    for run, head in (
-        ("kl", "student"),
-        ("proposals-kl", "teacher"),
-        ("selftrain-it2", "teacher"),
-        ("selftrain-it3", "teacher"),
-    ):
-        fake.summary("acdc", "set3", run, 0, {head: (0.7, 9.0)})
-    assert curves.fig3(project, params).produced
+    assert not info.produced and "no numbers" in info.caption
+    fake.summary("acdc", "set3", "proposals-kl", 0, {"teacher": (0.6, 10.0)})
+    fake.summary("acdc", "set3", "proposals-kl", 1, {"teacher": (0.8, 20.0)})
+    fake.summary("acdc", "set3", "proposals-kl", 2, {"teacher": (0.1, 90.0)})  # not a seed
+    fake.summary("acdc", "set3", "selftrain-it3", 1, {"teacher": (0.7, 12.0)})
+    fake.summary("acdc", "set3", "selftrain-it4", 0, {"teacher": (0.7, 12.0)})  # beyond K
+    settings, its, points = curves.fig5_points(params)
+    assert settings == ["set3", "set5"]
+    assert its == ["proposals-kl", "selftrain-it2", "selftrain-it3"]
+    assert points["set3"][0]["dsc"] == pytest.approx((70.0, 10.0, 2))
+    assert points["set3"][0]["hd95"] == pytest.approx((15.0, 5.0, 2))
+    assert points["set3"][1] is None and points["set3"][2]["dsc"] == pytest.approx((70.0, 0, 1))
+    assert points["set5"] == [None, None, None]
     info = curves.fig5(project, params)
     assert info.produced and (project / info.file).read_bytes()[:4] == PNG
+    assert info.missing == ["set3/selftrain-it2"] + [f"set5/{r}" for r in its]
+    assert "The paper gives no numbers for Fig. 5" in info.caption
+
+
+def test_fig5_defaults_without_selftrain_params(fake, project, params):
+    for key in ("selftrain", "compare_seeds"):
+        params["runs"].pop(key, None)
+    settings, its, _ = curves.fig5_points(params)
+    assert settings == ["set3"] and its[0] == "proposals-kl" and its[-1] == "selftrain-it5"
+    assert len(its) == 5
 
 
 def test_qualitative_figures_with_missing_models(fake, project):

@@ -36,6 +36,15 @@ def test_report_stage_outs_match_outputs():
     assert str(outputs.FIGURES_DIR) in s["tables"]["deps"]
 
 
+def test_report_stage_data_deps_are_what_they_read():
+    """Tables read the ACDC and LA evaluations (Table 7: LA); figures read ACDC runs only."""
+    s = _stages()
+    data = {n: [d for d in s[n]["deps"] if d.startswith("data/")] for n in ("tables", "figures")}
+    assert data["tables"] == ["data/eval/acdc", "data/eval/la"]
+    assert data["figures"] == ["data/processed/acdc", "data/eval/acdc", "data/runs/acdc"]
+    assert "runs" in s["tables"]["params"] and "runs" in s["figures"]["params"]
+
+
 def _script(name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / "pipeline" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)

@@ -4,8 +4,10 @@ only in parentheses, and the run names the not-yet-existing rows read."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from mixseg.report import catalog, comparisons, outputs
+from mixseg.report import paper_values as pv
 from mixseg.report.paper_values import TABLE7
 from mixseg.report.tables import aggregate, table1
 
@@ -102,8 +104,6 @@ def test_build_tables_in_report_order(fake, project, params):
 
 def test_paper_values_agree_across_tables():
     """Cross-checks of the transcription: the paper repeats some numbers in several tables."""
-    from mixseg.report import paper_values as pv
-
     for s in ("set3", "set5", "set10"):
         ours = pv.TABLE1[(s, "kl_ent")]["student"]
         assert pv.TABLE2[s]["kl_ent"] == ours == pv.TABLE3[s]["kl_ent"]
@@ -122,3 +122,68 @@ def test_cell_spread_only_with_several_seeds():
     assert _cell((50.0, 0.0, 1), None, True) == "50.00 (1 seed)"
     assert _cell(None, 60.0, True) == "not run (60.00)"
     assert _cell((50.0, 2.5, 3), 60.0, False) == "–"
+
+
+def _yaml_rendered(text: str) -> list[str]:
+    """How DVC spells ``${item.x}`` for the values of a YAML list: str of the loaded number."""
+    return [str(v) for v in yaml.safe_load(text)]
+
+
+def test_sweep_run_names_are_spelled_as_dvc_renders_the_yaml_values():
+    uamt = [comparisons.uamt_run(v) for v in pv.TABLE_B4]
+    assert uamt == ["uamt-lc0.01", "uamt", "uamt-lc1", "uamt-lc5", "uamt-lc10"]
+    assert uamt[2:] == [f"uamt-lc{v}" for v in _yaml_rendered("[1, 5, 10]")]
+    glmi = [comparisons.glmi_run(*k) for k in pv.TABLE_B5]
+    assert glmi == [
+        "glmi" if (g, m) == ("1", "0.1") else f"glmi-lgmi{g}-llmi{m}"
+        for g in _yaml_rendered("[0.1, 1, 2]")
+        for m in _yaml_rendered("[0.05, 0.1, 1]")
+    ]
+    assert glmi[:4] == [
+        "glmi-lgmi0.1-llmi0.05",
+        "glmi-lgmi0.1-llmi0.1",
+        "glmi-lgmi0.1-llmi1",
+        "glmi-lgmi1-llmi0.05",
+    ]
+    ssco = [comparisons.ssco_run(*k) for k in pv.TABLE_B6]
+    assert ssco == [
+        "ssco" if (a, b) == ("0.5", "4") else f"ssco-lsp{a}-lsc{b}"
+        for a in _yaml_rendered("[0.1, 0.5, 1]")
+        for b in _yaml_rendered("[1, 4, 8]")
+    ]
+    assert ssco[3:6] == ["ssco-lsp0.5-lsc1", "ssco", "ssco-lsp0.5-lsc8"]
+
+
+def test_ssco_reads_its_ensemble_head(fake, project):
+    fake.summary(
+        "acdc",
+        "set3",
+        "ssco",
+        0,
+        {"teacher": (0.5, 9.0), "student": (0.6, 9.0), "ensemble": (0.8, 4.0)},
+    )
+    md, rows = comparisons.table3("acdc", ["set3"], [0])
+    assert "(`ssco`) | 80.00 (1 seed) (77.16) | 4.00 (1 seed) (" in md
+    assert {r["head"] for r in rows if r["run"] == "ssco"} == {"ensemble"}
+    md, rows = comparisons.table_b6("acdc", "set3", [0], [0])
+    assert "80.00 (1 seed) (77.16) (`ssco`)" in md
+    assert {r["head"] for r in rows} == {"ensemble"}
+
+
+def test_build_tables_reads_compare_and_la_seeds(fake, project, params):
+    r = params["runs"]
+    r["seeds"], r["compare_seeds"], r["sweep_seeds"], r["la_seeds"] = [0], [1], [3], [2]
+    for seed, dsc in ((0, 0.1), (1, 0.5)):
+        fake.summary("acdc", "set3", "proposals-kl", seed, {"teacher": (dsc, 9.0)})
+        fake.summary("acdc", "set3", "uamt", seed, {"teacher": (dsc, 9.0)})
+    fake.summary("acdc", "set3", "uamt-lc1", 3, {"teacher": (0.4, 9.0)})
+    fake.summary("la", "set3", "lower", 0, {"teacher": (0.1, 9.0)})
+    fake.summary("la", "set3", "lower", 2, {"teacher": (0.3, 9.0)})
+    by_name = {t.name: t for t in catalog.build_tables(params)}
+    assert "50.00 (1 seed) (74.27)" in by_name["table2"].markdown
+    assert "(`uamt`) | 50.00 (1 seed) (70.62)" in by_name["table3"].markdown
+    b4 = by_name["tableB4"].markdown
+    assert "(`uamt`) | 50.00 (1 seed)" in b4 and "(`uamt-lc1`) | 40.00 (1 seed)" in b4
+    t7 = by_name["table7"]
+    assert "30.00 (1 seed)" in t7.markdown and "seeds [2]" in t7.note
+    assert "seeds [1]" in by_name["table2"].note and "head ensemble" in by_name["tableB6"].note
