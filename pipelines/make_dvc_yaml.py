@@ -366,11 +366,13 @@ METHOD_FILES = {
     "glmi": ["glmi.py"],
     "ssco": ["ssco.py", "ema.py"],
 }
-NETWORK_FILES = {"acdc": ["unet.py"], "la": ["vnet.py", "../data/patches.py"]}
-EXTRA_FILES = {
-    "ssco": ["src/mixseg/models/conets.py"],
-    "proposals": ["src/mixseg/pseudo.py", "src/mixseg/evaluate.py"],
-}
+# The network a dataset's runs build (training and evaluation), and its batch sampler (training).
+NETWORK_FILES = {"acdc": ["src/mixseg/models/unet.py"], "la": ["src/mixseg/models/vnet.py"]}
+SAMPLER_FILES = {"acdc": [], "la": ["src/mixseg/data/patches.py"]}
+# Files a method needs beyond its own: when building or loading its network (both stages) ...
+METHOD_NETWORK_FILES = {"ssco": ["src/mixseg/models/conets.py"]}
+# ... and when training only (proposals load the teacher run to label images).
+METHOD_TRAIN_FILES = {"proposals": ["src/mixseg/pseudo.py", "src/mixseg/evaluate.py"]}
 EVAL_CODE = [
     "pipeline/evaluate.py",
     "src/mixseg/runs.py",
@@ -382,7 +384,6 @@ EVAL_CODE = [
     "src/mixseg/data/datasets.py",
     "src/mixseg/data/canonical.py",
 ]
-WEAK_METHODS = {"single", "single_ent", "decoupled", "kl", "kl_ent"}
 TITLES = {
     "train-baselines": "Single-branch baselines and Decoupled (Table 1, Appendix A.1, A.3)",
     "train-ours": "The proposed dual-branch models (Tables 1, 4, 5, 6, Appendix A.2, Fig. 7)",
@@ -396,21 +397,26 @@ def _list(items: list[str], indent: int = 6) -> str:
     return "\n".join(" " * indent + f"- {x}" for x in items)
 
 
+def _reads_partial_labels(method: str) -> bool:
+    """Whether a method's batches hold partial labels (then it depends on data/weak/<ds>)."""
+    from mixseg.methods import get_method
+
+    m = get_method(method)
+    return m.weak_batches and m.other_rows == "partial"
+
+
 def code_deps(ds: str, method: str) -> tuple[list[str], list[str]]:
     """(training code, evaluation code) a stage of ``method`` on ``ds`` depends on."""
-    models = [f"src/mixseg/models/{f}".replace("models/../", "") for f in NETWORK_FILES[ds]]
-    extra = EXTRA_FILES.get(method, [])
+    network = NETWORK_FILES[ds] + METHOD_NETWORK_FILES.get(method, [])
     train = (
         ["pipeline/train.py"]
         + COMMON_TRAIN
-        + models
-        + extra
+        + network
+        + SAMPLER_FILES[ds]
+        + METHOD_TRAIN_FILES.get(method, [])
         + [f"src/mixseg/methods/{f}" for f in METHOD_FILES[method]]
     )
-    evaluate = (
-        EVAL_CODE + [m for m in models if "patches" not in m] + [e for e in extra if "conets" in e]
-    )
-    return sorted(dict.fromkeys(train)), sorted(dict.fromkeys(evaluate))
+    return sorted(dict.fromkeys(train)), sorted(dict.fromkeys(EVAL_CODE + network))
 
 
 def render(file: str) -> str:
@@ -432,7 +438,7 @@ def render(file: str) -> str:
         where = f"${{item.setting}}/{run}/seed${{item.seed}}"
         train_code, eval_code = code_deps(ds, method)
         deps = train_code + [f"data/processed/{ds}"]
-        if method in WEAK_METHODS:
+        if _reads_partial_labels(method):
             deps.append(f"data/weak/{ds}")
         pseudo = next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
         if pseudo:
