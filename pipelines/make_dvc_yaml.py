@@ -478,9 +478,7 @@ def _template_run(method: str, args: list[str]) -> str:
 
     pairs = dict(a.split(" ", 1)[1].split("=", 1) for a in args if a.startswith("--set "))
     pseudo = next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
-    if pseudo:
-        return runs.proposal_run_name(pseudo)
-    return runs.run_name(method, pairs)
+    return runs.stage_run_name(method, pairs, pseudo)
 
 
 def main() -> None:
