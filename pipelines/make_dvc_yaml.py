@@ -1,10 +1,11 @@
 """Write pipelines/train-*/dvc.yaml from the table of run groups below.
 
-Each group is one DVC matrix (values from params.yaml ``runs.*``) and gives two stages: the
-training and the evaluation of its runs. A group exists per *set of inherited top-level params*:
-a DVC stage can only declare a fixed list of params, and a run must declare exactly the Eq. 5
-keys it inherits (``mixseg.runs.inherited_keys``), so runs that inherit different keys cannot
-share a matrix. ``tests/unit/test_dvc_yaml.py`` checks the files are up to date and correct.
+Each group is one DVC matrix (values from params.yaml ``runs.*``) and gives one stage that
+trains each run and evaluates it on the test cases (``pipeline/train.py``). A group exists per
+*set of inherited top-level params*: a DVC stage can only declare a fixed list of params, and a
+run must declare exactly the Eq. 5 keys it inherits (``mixseg.runs.inherited_keys``), so runs
+that inherit different keys cannot share a matrix. ``tests/unit/test_dvc_yaml.py`` checks the
+files are up to date and correct.
 
 Usage: python pipelines/make_dvc_yaml.py
 """
@@ -369,21 +370,12 @@ METHOD_FILES = {
 # The network a dataset's runs build (training and evaluation), and its batch sampler (training).
 NETWORK_FILES = {"acdc": ["src/mixseg/models/unet.py"], "la": ["src/mixseg/models/vnet.py"]}
 SAMPLER_FILES = {"acdc": [], "la": ["src/mixseg/data/patches.py"]}
-# Files a method needs beyond its own: when building or loading its network (both stages) ...
+# Files a method needs beyond its own: to build or load its network ...
 METHOD_NETWORK_FILES = {"ssco": ["src/mixseg/models/conets.py"]}
-# ... and when training only (proposals load the teacher run to label images).
-METHOD_TRAIN_FILES = {"proposals": ["src/mixseg/pseudo.py", "src/mixseg/evaluate.py"]}
-EVAL_CODE = [
-    "pipeline/evaluate.py",
-    "src/mixseg/runs.py",
-    "src/mixseg/evaluate.py",
-    "src/mixseg/infer.py",
-    "src/mixseg/sliding.py",
-    "src/mixseg/metrics.py",
-    "src/mixseg/models/__init__.py",
-    "src/mixseg/data/datasets.py",
-    "src/mixseg/data/canonical.py",
-]
+# ... and to train (proposals load the teacher run to label images).
+METHOD_TRAIN_FILES = {"proposals": ["src/mixseg/pseudo.py"]}
+# The test evaluation every stage ends with (beyond what training already imports).
+EVAL_CODE = ["src/mixseg/evaluate.py"]
 TITLES = {
     "train-baselines": "Single-branch baselines and Decoupled (Table 1, Appendix A.1, A.3)",
     "train-ours": "The proposed dual-branch models (Tables 1, 4, 5, 6, Appendix A.2, Fig. 7)",
@@ -405,8 +397,8 @@ def _reads_partial_labels(method: str) -> bool:
     return m.weak_batches and m.other_rows == "partial"
 
 
-def code_deps(ds: str, method: str) -> tuple[list[str], list[str]]:
-    """(training code, evaluation code) a stage of ``method`` on ``ds`` depends on."""
+def code_deps(ds: str, method: str) -> list[str]:
+    """The code a stage of ``method`` on ``ds`` runs: its training and its test evaluation."""
     network = NETWORK_FILES[ds] + METHOD_NETWORK_FILES.get(method, [])
     train = (
         ["pipeline/train.py"]
@@ -416,7 +408,7 @@ def code_deps(ds: str, method: str) -> tuple[list[str], list[str]]:
         + METHOD_TRAIN_FILES.get(method, [])
         + [f"src/mixseg/methods/{f}" for f in METHOD_FILES[method]]
     )
-    return sorted(dict.fromkeys(train)), sorted(dict.fromkeys(EVAL_CODE + network))
+    return sorted(dict.fromkeys(train + EVAL_CODE + network))
 
 
 def render(file: str) -> str:
@@ -436,8 +428,7 @@ def render(file: str) -> str:
         cli += "".join(f" {a}" for a in args)
         run = _template_run(method, args)
         where = f"${{item.setting}}/{run}/seed${{item.seed}}"
-        train_code, eval_code = code_deps(ds, method)
-        deps = train_code + [f"data/processed/{ds}"]
+        deps = code_deps(ds, method) + [f"data/processed/{ds}"]
         if _reads_partial_labels(method):
             deps.append(f"data/weak/{ds}")
         pseudo = next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
@@ -457,16 +448,7 @@ def render(file: str) -> str:
                 [f"presets.${{preset}}.{ds}.preprocess", f"presets.${{preset}}.{ds}.train", *params]
             ),
             "    outs:",
-            _list([f"data/runs/{ds}/{where}"]),
-            f"  evaluate-{ds}-{group}:" if ds != "acdc" else f"  evaluate-{group}:",
-            "    matrix:",
-            m,
-            "    wdir: ../..",
-            f"    cmd: python pipeline/evaluate.py {cli}",
-            "    deps:",
-            _list(eval_code + [f"data/processed/{ds}", f"data/runs/{ds}/{where}/model.pt"]),
-            "    outs:",
-            _list([f"data/eval/{ds}/{where}"]),
+            _list([f"data/runs/{ds}/{where}", f"data/eval/{ds}/{where}"]),
             "",
         ]
     return "\n".join(out)

@@ -70,7 +70,7 @@ def proposal_run_name(pseudo_from: str) -> str:
 
 
 def stage_run_name(method: str, overrides: dict[str, str], pseudo_from: str | None) -> str:
-    """The run directory name of a train/evaluate stage's command line."""
+    """The run directory name of a train stage's command line."""
     if (method == "proposals") != (pseudo_from is not None):
         raise ValueError("--pseudo-from is required by, and only by, the proposals method")
     return proposal_run_name(pseudo_from) if pseudo_from else run_name(method, overrides)

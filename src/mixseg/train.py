@@ -62,17 +62,16 @@ def total_steps(tp: TrainParams, n_full_images: int) -> int:
 
 
 def make_optimizer(params: list[torch.nn.Parameter], tp: TrainParams) -> torch.optim.Optimizer:
-    """Adam (betas 0.9/0.99, as the reference training script; the fused kernel on CUDA) or SGD
-    with momentum 0.9 (UA-MT's and the paper's choice for the Left Atrium)."""
+    """Adam (betas 0.9/0.99, as the reference training script) or SGD with momentum 0.9 (UA-MT's
+    and the paper's choice for the Left Atrium). The update is the fused kernel on CUDA and the
+    multi-tensor (foreach) one on CPU: 2.3 ms instead of 3.5 ms per Adam step of the dual UNet
+    at the cpu preset (PyTorch's CPU default is one tensor at a time)."""
+    kernel = {"fused": True} if torch.cuda.is_available() else {"foreach": True}
     if tp.optimizer == "adam":
         return torch.optim.Adam(
-            params,
-            lr=tp.lr,
-            betas=(0.9, 0.99),
-            weight_decay=tp.weight_decay,
-            fused=torch.cuda.is_available() or None,
+            params, lr=tp.lr, betas=(0.9, 0.99), weight_decay=tp.weight_decay, **kernel
         )
-    return torch.optim.SGD(params, lr=tp.lr, momentum=0.9, weight_decay=tp.weight_decay)
+    return torch.optim.SGD(params, lr=tp.lr, momentum=0.9, weight_decay=tp.weight_decay, **kernel)
 
 
 def make_scheduler(opt: torch.optim.Optimizer, tp: TrainParams, steps: int):
@@ -128,7 +127,7 @@ def load_pools(
                 raise ValueError(f"method {method.name} needs the run whose pseudo-masks it uses")
             from mixseg.pseudo import pseudo_masks  # needs evaluate.load_model
 
-            images, _ = datasets.load_volumes(dataset, meta, partial_ids, "none")
+            images = datasets.load_images(dataset, meta, partial_ids)
             other = (images, pseudo_masks(pseudo_from, images))
             n_other = tp.batch_weak
     pool = VolumePool if datasets.DIMS[dataset] == 3 else datasets.stack_pool

@@ -95,6 +95,15 @@ def load_volumes(
     return images, targets
 
 
+def load_images(dataset: str, meta: dict, patients: list[str]) -> list[np.ndarray]:
+    """The images alone of every case of ``patients`` (proposals label them themselves)."""
+    return [
+        load_case(paths.case_file(dataset, cid)).image
+        for pid in patients
+        for cid in meta["patients"][pid]["cases"]
+    ]
+
+
 def load_pool(dataset: str, meta: dict, patients: list[str], labels: Labels) -> Pool:
     """All slices of all cases of ``patients`` (``load_volumes``), stacked."""
     images, targets = load_volumes(dataset, meta, patients, labels)
