@@ -73,6 +73,26 @@ def test_random_blobs_against_brute_force(seed):
     assert metrics.assd(p, g, spacing) == pytest.approx(asd, abs=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_mostly_shared_surfaces_against_brute_force(seed):
+    """A good prediction shares most of its surface with the ground truth; those voxels are not
+    queried (distance 0), the values must still be medpy's."""
+    rng = np.random.default_rng(seed)
+    g = ndimage.gaussian_filter(rng.random((8, 24, 20)), 2) > 0.5
+    band = ndimage.binary_dilation(g) & ~ndimage.binary_erosion(g)
+    p = g ^ (band & (rng.random(g.shape) < 0.15))  # boundary errors
+    p[0, 0, 0] = True  # and a far false positive
+    sp = p ^ ndimage.binary_erosion(p, ndimage.generate_binary_structure(3, 1))
+    sg = g ^ ndimage.binary_erosion(g, ndimage.generate_binary_structure(3, 1))
+    assert (sp & sg).sum() > 0.3 * sp.sum()  # the case this test is about
+    spacing = np.array([7.0, 1.3, 0.9])
+    hd, asd = _brute_hd95(p, g, spacing)
+    m = metrics.case_metrics(p, g, spacing)
+    assert m["hd95"] == pytest.approx(hd, abs=1e-9)
+    assert m["assd"] == pytest.approx(asd, abs=1e-9)
+    assert metrics.case_metrics(g, g, spacing)["hd95"] == 0.0  # every voxel shared
+
+
 def test_masks_touching_the_border():
     g = np.zeros((4, 10, 10), bool)
     g[:, :5, :] = True
