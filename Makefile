@@ -17,9 +17,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-## make repro: run the whole DVC pipeline on the embedded (synthetic) default data
+## make repro: run the whole DVC pipeline on the embedded (synthetic) default data: `dvc repro`,
+## with independent pipelines side by side on the cores (pipelines/repro.py; --jobs 1: plain)
+REPRO_ARGS ?=
 repro: $(STAMP)
-	$(BIN)/dvc repro
+	$(BIN)/python pipelines/repro.py $(REPRO_ARGS)
 
 ## make test: the whole test suite (unit + tiny end-to-end pipeline), CPU only
 test: $(STAMP)

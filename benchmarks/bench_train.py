@@ -100,6 +100,7 @@ def _tp(cfg: dict[str, Any]):
         log_every=10**9,
         val_every=10**9,
         checkpoint_every=10**9,
+        threads=None,
     )
 
 

@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     overrides = runs.parse_overrides(args.set)
     tp_key = config.preset_key(params, args.dataset, "train")
     tp = config.load_section(params, tp_key, config.TrainParams)
+    if tp.threads:
+        torch.set_num_threads(tp.threads)
     pre_key = config.preset_key(params, args.dataset, "preprocess")
     pre = config.load_section(params, pre_key, config.PreprocessParams)
     hp = runs.resolve_hyper(params, method, overrides)

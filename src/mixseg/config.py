@@ -105,7 +105,10 @@ class TrainParams:
     Exactly one of ``steps`` (a fixed number of iterations for every run: the CPU preset) and
     ``epochs`` (the paper: 500 epochs of the fully labelled images, batch ``batch_full``) is set.
     ``patch`` and ``stride`` (D, H, W) are the 3D training patch and the sliding-window stride
-    at test time (Left Atrium); ``null`` for 2D data.
+    at test time (Left Atrium); ``null`` for 2D data. ``threads``: torch's intra-op threads for
+    the stage (``null``: torch's default). Sums over a batch split among threads round
+    differently for each thread count, so a fixed count makes a run's numbers the same however
+    it is launched (``make repro`` runs two pipelines side by side, one thread each).
     """
 
     base: int  # channels of the first encoder block (64 in the paper)
@@ -124,6 +127,7 @@ class TrainParams:
     log_every: int
     val_every: int
     checkpoint_every: int
+    threads: int | None
 
 
 # --------------------------------------------------------------------------------------------

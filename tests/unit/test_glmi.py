@@ -24,13 +24,7 @@ from mixseg.models import build_model
 PARAMS = GLMIParams(n_subheads=2, n_clusters=4, local_padding=(1, 2), flip_prob=0.8)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster and immune to the other processes' load."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _hp(params: GLMIParams = PARAMS) -> HyperParams:

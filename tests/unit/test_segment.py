@@ -38,6 +38,7 @@ TRAIN = {
     "log_every": 2,
     "val_every": 2,
     "checkpoint_every": 2,
+    "threads": None,
 }
 # Rotation about z, a shear and a translation: nothing a diagonal-affine shortcut would survive.
 ODD_AFFINE = np.array(
@@ -45,13 +46,7 @@ ODD_AFFINE = np.array(
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The tensors are tiny: one thread is faster and leaves the CPU to others."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def run_config(dataset: str = "acdc", preprocess: dict | None = None) -> dict:

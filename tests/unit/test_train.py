@@ -36,6 +36,7 @@ TP = TrainParams(
     log_every=1,
     val_every=3,
     checkpoint_every=2,
+    threads=None,
 )
 HP = HyperParams(
     lambda_w=0.1,
