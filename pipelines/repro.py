@@ -19,9 +19,10 @@ whatever is left (the report stages) and, if anything were missed, would run it 
 ``--jobs 1`` this is exactly `dvc repro`.
 
 Threads: each process gets its share of the cores (``OMP_NUM_THREADS``); the cpu and tiny
-presets pin ``train.threads: 1`` anyway, because a run's numbers depend in the last bits on the
-thread count (floating-point sums split among threads): pinned, a stage gives the same numbers
-whether `make repro`, a plain `dvc repro` or `dvc exp run` runs it.
+presets pin ``train.threads: 1`` anyway: floating-point sums split among threads round
+differently for each thread count, and training amplifies that to differences as large as the
+seed-to-seed spread. Pinned, a stage gives the same numbers whether `make repro`, a plain
+`dvc repro` or `dvc exp run` runs it.
 
 Usage: python pipelines/repro.py [--jobs N] [--dry]
 """
