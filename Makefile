@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## make bench: benchmarks -> reports/bench/*.json + README.md (DESIGN.md section 7); a full run
-## takes ~20-30 min on 2 cores. `make bench BENCH_ARGS=--quick` for a fast indicative pass.
+## takes ~7 min on 2 cores. `make bench BENCH_ARGS=--quick` for a fast indicative pass.
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt
