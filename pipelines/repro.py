@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 # Phases of pipelines that may run side by side. train-compare needs the Lower bound
 # (train-baselines) and KL (train-ours) runs for its proposals, hence its later phase.
@@ -52,21 +53,14 @@ def _dvc(targets: list[str], single: bool = False) -> list[str]:
 
 def _run_phase(groups: list[list[str]], jobs: int, env: dict[str, str]) -> None:
     """Run each group's `dvc repro`, ``jobs`` at a time; raise if any fails."""
-    pending = list(groups)
-    running: list[tuple[list[str], subprocess.Popen]] = []
-    failed: list[list[str]] = []
-    while pending or running:
-        while pending and len(running) < jobs:
-            targets = pending.pop(0)
-            print(f"[repro] start: dvc repro {' '.join(targets)}", flush=True)
-            running.append((targets, subprocess.Popen(_dvc(targets, single=True), env=env)))
-        time.sleep(0.5)
-        for item in list(running):
-            targets, proc = item
-            if proc.poll() is not None:
-                running.remove(item)
-                if proc.returncode != 0:
-                    failed.append(targets)
+
+    def run(targets: list[str]) -> int:
+        print(f"[repro] start: dvc repro {' '.join(targets)}", flush=True)
+        return subprocess.run(_dvc(targets, single=True), env=env).returncode
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        codes = list(pool.map(run, groups))
+    failed = [targets for targets, code in zip(groups, codes, strict=True) if code != 0]
     if failed:
         raise SystemExit(f"[repro] dvc repro failed for: {failed}")
 
