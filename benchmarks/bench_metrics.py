@@ -3,7 +3,8 @@ pass over the surface distances) against medpy's ``dc`` + ``hd95`` (what the pap
 on the same volumes, with equal values checked to 1e-6 mm.
 
 Volumes: canonical ACDC-like ED volumes (``benchmarks.volumes``) at the cpu preset (about
-10 x 64 x 64, (10, 2, 2) mm) and at the paper's 256 x 256 (in-plane ~0.9 mm, 10 mm slices),
+10 x 64 x 64, (10, 2, 2) mm) and at the paper's 256 x 256 (in-plane ~0.9 mm, 10 mm slices), and
+LA-like volumes as the cpu preset crops them (about 44 x 70 x 70 at 1.25 mm isotropic);
 predictions = perturbed ground truth. One repeat = every volume of the set once; the time
 ratio medpy/ours is paired per repeat.
 
@@ -22,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from benchmarks.common import record, timed_interleaved
-from benchmarks.volumes import canonical_volumes, perturbed_prediction
+from benchmarks.volumes import canonical_volumes, la_volumes, perturbed_prediction
 
 NAME = "metrics"
 TOL_MM = 1e-6
@@ -74,6 +75,7 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
     volumes = {
         "cpu64": canonical_volumes(n, "crop", (64, 64), 2.0),
         "paper256": canonical_volumes(n, "resize", (256, 256), None),
+        "la_cpu": la_volumes(2 if quick else 6),
     }
     results = []
     for (vol_name, vols), fp in itertools.product(volumes.items(), (True, False)):

@@ -56,6 +56,35 @@ def _canonical(n, mode, size, spacing_mm, seed) -> tuple[Volume, ...]:
     return tuple(out)
 
 
+def la_volumes(n: int, seed: int = 0, margin: int = 8) -> list[Volume]:
+    """``n`` LA-like volumes as the cpu preset evaluates them: synthetic cases of the project's
+    generator (``mixseg.data.synthetic_la``, 128 x 128 x 44 at 1.25 mm isotropic) cropped in
+    y and x to the label's box plus ``margin`` voxels (z is never cropped), as the LA
+    preprocessing does (about 44 x 70 x 70)."""
+    return list(_la(n, seed, margin))
+
+
+@lru_cache(maxsize=2)
+def _la(n, seed, margin) -> tuple[Volume, ...]:
+    from mixseg.data.synthetic_la import generate_case
+
+    out = []
+    for index in range(n):
+        case = generate_case(index, seed)
+        # The generator's axes are (x, y, z); the canonical order is (z, y, x).
+        image = np.transpose(case["image"], (2, 1, 0)).astype(np.float32)
+        label = (np.transpose(case["label"], (2, 1, 0)) > 0).astype(np.uint8)
+        box = [slice(None)]
+        for axis in (1, 2):
+            hit = np.flatnonzero(label.any(axis=tuple(a for a in (0, 1, 2) if a != axis)))
+            box.append(slice(max(hit[0] - margin, 0), min(hit[-1] + 1 + margin, label.shape[axis])))
+        # Contiguous, as the preprocessed cases are when the pipeline loads them.
+        image, label = (np.ascontiguousarray(a[tuple(box)]) for a in (image, label))
+        s = case["spacing"]
+        out.append(Volume(case["case_id"], image, label, (s[2], s[1], s[0])))
+    return tuple(out)
+
+
 def perturbed_prediction(label: np.ndarray, seed: int, false_positive: bool = True) -> np.ndarray:
     """A plausible network output for ground truth ``label`` (module docstring); without the
     far false-positive blob if ``false_positive`` is False (boundary errors only)."""

@@ -125,3 +125,99 @@ def test_shape_mismatch_and_bad_spacing():
 def test_summarize():
     s = metrics.summarize([1.0, 3.0, float("nan")])
     assert s == {"mean": 2.0, "std": 1.0, "n": 2}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_2d_masks_against_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    g = ndimage.gaussian_filter(rng.random((40, 36)), 3) > 0.5
+    p = ndimage.gaussian_filter(rng.random((40, 36)), 3) > 0.5
+    if not g.any() or not p.any():
+        pytest.skip("empty blob")
+    spacing = np.array([1.1, 0.7])
+    hd, asd = _brute_hd95(p, g, spacing)
+    m = metrics.case_metrics(p, g, spacing)
+    assert m["hd95"] == pytest.approx(hd, abs=1e-9)
+    assert m["assd"] == pytest.approx(asd, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "spacing", [(10.0, 2.0, 2.0), (0.625, 0.625, 0.625), (3.0, 0.7, 1.9), (1.0, 9.0, 1.0)]
+)
+def test_offset_search_equals_exhaustive_search(spacing):
+    """Every path of the search (each round of offsets, the exhaustive leftovers by brute
+    force and by k-d tree) gives the exact nearest-surface distance: the offset rounds against
+    no rounds at all, on scattered masks whose distances span all of them."""
+    rng = np.random.default_rng(7)
+    shape = (9, 30, 26)
+    p = ndimage.gaussian_filter(rng.random(shape), 1.5) > 0.55
+    g = ndimage.gaussian_filter(rng.random(shape), 1.5) > 0.55
+    g[0, 0, 0] = p[-1, -1, -1] = True  # far leftovers in both directions
+    s = tuple(float(v) for v in spacing)
+    tiers, radius = metrics._offsets(s)
+    sp, sg = metrics._surfaces([p, g], tuple(max(r, 1) for r in radius))
+    strides = np.asarray(metrics._flat_strides(sp.shape), dtype=np.intp)
+    rounds = [(o @ strides, length) for o, length in tiers]
+    query = np.flatnonzero(sp.ravel() > sg.ravel())
+    target = sg.ravel()
+    found = metrics._directed(query, target, rounds, sp.shape, s)
+    by_tree = metrics._exhaustive(query, np.flatnonzero(target), sp.shape, s)
+    coords = np.stack(np.unravel_index(query, sp.shape), 1) * s
+    brute = cdist(coords, np.argwhere(sg) * s).min(1)
+    np.testing.assert_allclose(found, brute, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(by_tree, brute, rtol=0, atol=1e-9)
+    assert len(query) * target.sum() > metrics._BRUTE_PAIRS  # the k-d tree path above
+    assert (brute > 5 * min(s)).any()  # some found only by the exhaustive search
+
+
+@pytest.mark.parametrize("spacing", [(10.0, 2.0, 2.0), (0.625,) * 3, (3.0, 0.7, 1.9), (1.3, 0.9)])
+def test_offset_rounds_hold_every_offset_within_reach_once_nearest_first(spacing):
+    s = tuple(spacing)
+    tiers, radius = metrics._offsets(s)
+    offsets = np.concatenate([o for o, _ in tiers])
+    lengths = np.concatenate([length for _, length in tiers])
+    assert np.all(np.diff(lengths) >= 0)  # nearest first, across rounds too
+    np.testing.assert_allclose(lengths, np.sqrt(((offsets * s) ** 2).sum(1)))
+    assert np.all(np.abs(offsets) <= radius)  # inside the frame
+    assert len({tuple(o) for o in offsets}) == len(offsets)
+    # every non-zero offset shorter than the last round's reach is there (checked in a box
+    # twice as large)
+    reach = metrics._REACH_VOXELS[-1] * min(s)
+    axes = np.meshgrid(*[np.arange(-2 * r - 2, 2 * r + 3) for r in radius], indexing="ij")
+    grid = np.stack(axes, -1).reshape(-1, len(s))
+    length = np.sqrt(((grid * s) ** 2).sum(1))
+    assert ((length > 0) & (length < reach)).sum() == len(offsets)
+    assert lengths.max() < reach
+
+
+def test_percentile_is_numpys():
+    rng = np.random.default_rng(3)
+    for n in [*range(1, 40), 977, 4096]:
+        x = rng.random(n) * 50
+        x[rng.random(n) < 0.6] = 0.0
+        assert metrics._percentile95(x) == float(np.percentile(x, 95))
+
+
+@pytest.mark.parametrize("spacing", [(10.0, 2.0, 2.0), (1.25, 1.25, 1.25)])
+def test_far_false_positive_blob_against_brute_force(spacing):
+    """The leftovers of the offset search are typically one compact blob far from the
+    structure: its candidates are cut by the triangle inequality, the values must not move."""
+    rng = np.random.default_rng(11)
+    g = np.zeros((12, 60, 60), bool)
+    g[2:10] = ndimage.gaussian_filter(rng.random((8, 60, 60)), 3) > 0.5
+    g[:, :20, :20] = False
+    p = g.copy()
+    p[5, 2:5, 3:6] = True  # a 3 x 3 false positive in a corner, away from everything
+    p[6, 40:43, 40:43] ^= True  # and a small boundary error
+    hd, asd = _brute_hd95(p, g, np.array(spacing))
+    m = metrics.case_metrics(p, g, spacing)
+    assert m["hd95"] == pytest.approx(hd, abs=1e-9)
+    assert m["assd"] == pytest.approx(asd, abs=1e-9)
+    s = tuple(spacing)
+    blob = np.zeros_like(p)
+    blob[5, 2:5, 3:6] = True
+    shape = p.shape
+    query, points = np.flatnonzero(blob), np.flatnonzero(metrics._surface(g))
+    far = metrics._exhaustive(query, points, shape, s)
+    brute = cdist(np.argwhere(blob) * s, np.argwhere(metrics._surface(g)) * s).min(1)
+    np.testing.assert_allclose(far, brute, rtol=0, atol=1e-9)
