@@ -431,7 +431,7 @@ def render(file: str) -> str:
         deps = code_deps(ds, method) + [f"data/processed/{ds}"]
         if _reads_partial_labels(method):
             deps.append(f"data/weak/{ds}")
-        pseudo = next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
+        pseudo = _pseudo_from(args)
         if pseudo:
             deps.append(f"data/runs/{ds}/${{item.setting}}/{pseudo}/seed${{item.seed}}/model.pt")
         out += [
@@ -459,8 +459,12 @@ def _template_run(method: str, args: list[str]) -> str:
     from mixseg import runs
 
     pairs = dict(a.split(" ", 1)[1].split("=", 1) for a in args if a.startswith("--set "))
-    pseudo = next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
-    return runs.stage_run_name(method, pairs, pseudo)
+    return runs.stage_run_name(method, pairs, _pseudo_from(args))
+
+
+def _pseudo_from(args: list[str]) -> str | None:
+    """The run named by a ``--pseudo-from RUN`` argument, if any."""
+    return next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
 
 
 def main() -> None:

@@ -81,27 +81,27 @@ def load_volumes(
             voxel ``IGNORE`` (the semi-supervised baselines never see any label of these).
     """
     images, targets = [], []
-    for pid in patients:
-        for cid in meta["patients"][pid]["cases"]:
-            case = load_case(paths.case_file(dataset, cid))
-            images.append(case.image)
-            if labels == "full":
-                targets.append(case.label)
-            elif labels == "partial":
-                with np.load(paths.weak_file(dataset, cid)) as z:
-                    targets.append(encode_partial(z["weak"]))
-            else:
-                targets.append(np.full(case.image.shape, IGNORE, np.uint8))
+    for cid in case_ids(meta, patients):
+        case = load_case(paths.case_file(dataset, cid))
+        images.append(case.image)
+        if labels == "full":
+            targets.append(case.label)
+        elif labels == "partial":
+            with np.load(paths.weak_file(dataset, cid)) as z:
+                targets.append(encode_partial(z["weak"]))
+        else:
+            targets.append(np.full(case.image.shape, IGNORE, np.uint8))
     return images, targets
+
+
+def case_ids(meta: dict, patients: list[str]) -> list[str]:
+    """The case IDs of ``patients`` (``splits.json``), in patient order."""
+    return [cid for pid in patients for cid in meta["patients"][pid]["cases"]]
 
 
 def load_images(dataset: str, meta: dict, patients: list[str]) -> list[np.ndarray]:
     """The images alone of every case of ``patients`` (proposals label them themselves)."""
-    return [
-        load_case(paths.case_file(dataset, cid)).image
-        for pid in patients
-        for cid in meta["patients"][pid]["cases"]
-    ]
+    return [load_case(paths.case_file(dataset, cid)).image for cid in case_ids(meta, patients)]
 
 
 def load_pool(dataset: str, meta: dict, patients: list[str], labels: Labels) -> Pool:
@@ -164,8 +164,4 @@ def make_batch(
 
 def val_cases(dataset: str, meta: dict, split: str = "val") -> list:
     """Canonical cases of a split (``val`` or ``test``), in patient order."""
-    return [
-        load_case(paths.case_file(dataset, cid))
-        for pid in meta[split]
-        for cid in meta["patients"][pid]["cases"]
-    ]
+    return [load_case(paths.case_file(dataset, cid)) for cid in case_ids(meta, meta[split])]
