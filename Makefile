@@ -18,7 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## make repro: run the whole DVC pipeline on the embedded (synthetic) default data: `dvc repro`,
-## with independent pipelines side by side on the cores (pipelines/repro.py; --jobs 1: plain)
+## with independent stage groups side by side on the cores (pipelines/repro.py; --jobs 1: plain)
 REPRO_ARGS ?=
 repro: $(STAMP)
 	$(BIN)/python pipelines/repro.py $(REPRO_ARGS)

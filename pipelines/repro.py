@@ -2,21 +2,25 @@
 
 DVC runs one stage at a time, and at the cpu preset a stage is a small network on a small batch:
 two torch threads make it only ~1.2x faster than one, and a third of a stage is single-threaded
-start-up (interpreter, imports, DVC bookkeeping). Two `dvc repro <pipeline>` processes of one
-thread each use the two cores far better. DVC supports this: it releases the project lock while a
-stage's command runs and guards the stage's deps and outs with per-path locks
+start-up (interpreter, imports, DVC bookkeeping). Two `dvc repro` processes of one thread each
+use the two cores far better. DVC supports this: it releases the project lock while a stage's
+command runs and guards the stage's deps and outs with per-path locks
 (https://dvc.org/doc/command-reference/repro#parallel-stage-execution); `--wait-for-lock` makes
 a process wait for the short bookkeeping lock instead of failing.
 
-The groups below never share a stage: within a phase no pipeline depends on a stage of another
-pipeline of the same phase (``tests/unit/test_repro_plan.py`` checks it on the DVC graph). Each
-process runs its pipeline's stages only (``dvc repro -s``, in file order, which the generator
-writes upstream first; the test checks that too): without ``-s`` each would also check the
-data stages upstream, and DVC takes write locks on a checked stage's outs even when it skips it,
-which fails against the read lock the other process's running stage holds on them. Each
-phase starts when the previous one is done; a final plain `dvc repro`, with all the threads, runs
-whatever is left (the report stages) and, if anything were missed, would run it too. With
-``--jobs 1`` this is exactly `dvc repro`.
+``PLAN`` cuts the stages into items (lists of `dvc repro` targets), each to be run after the
+items it names. ``--jobs`` workers take items as they free up: each the first item of the list
+whose prerequisites are done, so the long items start first and the short ones fill the gaps
+(session 4's fixed pairs of pipelines left one core idle for ~10 min). An item needs nothing
+from an item it does not (transitively) come after, and no stage is in two items
+(``tests/unit/test_repro_plan.py`` checks both on the DVC graph). Each process runs its item's
+stages only (``dvc repro -s``, in file order, which the generator writes upstream first; the
+test checks that too): without ``-s`` each would also check the stages upstream, and DVC takes
+write locks on a checked stage's outs even when it skips it, which fails against the read lock
+the other process's running stage holds on them (DVC issue #5795). After a failure no new item
+starts. A final plain `dvc repro`, with all the threads, runs whatever is left (the report
+stages) and, if anything were missed, would run it too. With ``--jobs 1`` this is exactly
+`dvc repro`.
 
 Threads: each process gets its share of the cores (``OMP_NUM_THREADS``); the cpu and tiny
 presets pin ``train.threads: 1`` anyway: floating-point sums split among threads round
@@ -33,36 +37,99 @@ import argparse
 import os
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-# Phases of pipelines that may run side by side. train-compare needs the Lower bound
-# (train-baselines) and KL (train-ours) runs for its proposals, hence its later phase.
-DATA = ["download", "preprocess", "erode-labels"]
-PHASES = [
-    [DATA],
-    [["pipelines/train-baselines/dvc.yaml"], ["pipelines/train-ours/dvc.yaml"]],
-    [["pipelines/train-compare/dvc.yaml"], ["pipelines/train-la/dvc.yaml"]],
+COMPARE = "pipelines/train-compare/dvc.yaml"
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    targets: tuple[str, ...]  # `dvc repro -s` targets: stage names, files, file:group
+    after: tuple[str, ...] = ("data",)  # items that must be done first
+
+
+# In the order workers take them (when ready): longest first, measured at the cpu preset with one
+# thread per process (minutes of one core: baselines ~22, ours ~20, LA ~15, the Appendix-B
+# sweeps ~14, the semi-supervised baselines ~7, proposals and self-training ~4).
+PLAN = [
+    Item("data", ("download", "preprocess", "erode-labels"), ()),
+    Item("baselines", ("pipelines/train-baselines/dvc.yaml",)),
+    Item("ours", ("pipelines/train-ours/dvc.yaml",)),
+    # Table 2 retrains on the pseudo-masks of the Lower bound (baselines) and KL (ours) models.
+    Item(
+        "proposals",
+        tuple(
+            f"{COMPARE}:train-{g}"
+            for g in (
+                "proposals-lower",
+                "proposals-kl",
+                *(f"selftrain-it{k}" for k in (2, 3, 4, 5)),
+            )
+        ),
+        ("baselines", "ours"),
+    ),
+    Item("la", ("pipelines/train-la/dvc.yaml",)),
+    Item("semi-supervised", tuple(f"{COMPARE}:train-{g}" for g in ("uamt", "glmi", "ssco"))),
+    Item("sweep-glmi", (f"{COMPARE}:train-glmi-grid", f"{COMPARE}:train-glmi-lmi")),
+    Item("sweep-ssco", (f"{COMPARE}:train-ssco-grid", f"{COMPARE}:train-ssco-lsc")),
+    Item("sweep-uamt", (f"{COMPARE}:train-uamt-lc",)),
 ]
 
 
-def _dvc(targets: list[str], single: bool = False) -> list[str]:
+def _dvc(targets: Sequence[str], single: bool = False) -> list[str]:
     """`dvc repro` of ``targets``; ``single``: their stages only, in file order (``-s``)."""
     return [sys.executable, "-m", "dvc", "--wait-for-lock", "repro", *(["-s"] * single), *targets]
 
 
-def _run_phase(groups: list[list[str]], jobs: int, env: dict[str, str]) -> None:
-    """Run each group's `dvc repro`, ``jobs`` at a time; raise if any fails."""
+def _run_plan(items: Sequence[Item], jobs: int, run: Callable[[Item], int]) -> None:
+    """Run every item with ``run`` (its exit code), ``jobs`` at a time, each once all its
+    ``after`` items succeeded: a free worker takes the first ready item in list order. After a
+    failure no new item starts; raise once the running ones are done."""
+    names = {it.name for it in items}
+    unknown = {a for it in items for a in it.after} - names
+    if unknown:
+        raise ValueError(f"items come after unknown items: {sorted(unknown)}")
+    pending, done, failed = list(items), set(), []
+    running = 0
+    cond = threading.Condition()
 
-    def run(targets: list[str]) -> int:
-        print(f"[repro] start: dvc repro {' '.join(targets)}", flush=True)
-        return subprocess.run(_dvc(targets, single=True), env=env).returncode
+    def worker() -> None:
+        nonlocal running
+        while True:
+            with cond:
+                while True:
+                    if failed or not pending:
+                        return
+                    item = next((it for it in pending if set(it.after) <= done), None)
+                    if item is not None:
+                        pending.remove(item)
+                        running += 1
+                        break
+                    if not running:  # nothing will ever make an item ready
+                        return
+                    cond.wait()
+            code = run(item)
+            with cond:
+                running -= 1
+                if code == 0:
+                    done.add(item.name)
+                else:
+                    failed.append(item.name)
+                cond.notify_all()
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        codes = list(pool.map(run, groups))
-    failed = [targets for targets, code in zip(groups, codes, strict=True) if code != 0]
+    threads = [threading.Thread(target=worker) for _ in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     if failed:
         raise SystemExit(f"[repro] dvc repro failed for: {failed}")
+    if pending:  # only if an item waits for itself, directly or not
+        raise SystemExit(f"[repro] never ready: {[it.name for it in pending]}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,15 +147,21 @@ def main(argv: list[str] | None = None) -> None:
         # Each process one share of the cores: more threads than cores only fight.
         env["OMP_NUM_THREADS"] = str(max(1, (cores or 1) // args.jobs))
     if args.dry:
-        for i, groups in enumerate(PHASES, 1):
-            print(f"phase {i}: " + " | ".join(" ".join(g) for g in groups))
+        for it in PLAN:
+            after = f" (after {', '.join(it.after)})" if it.after else ""
+            print(f"{it.name}{after}: dvc repro -s {' '.join(it.targets)}")
         print("then: dvc repro")
         return
     start = time.monotonic()
+
+    def run(item: Item) -> int:
+        print(f"[repro] {time.monotonic() - start:.0f} s: start {item.name}", flush=True)
+        code = subprocess.run(_dvc(item.targets, single=True), env=env).returncode
+        print(f"[repro] {time.monotonic() - start:.0f} s: {item.name} done", flush=True)
+        return code
+
     if args.jobs > 1:
-        for groups in PHASES:
-            _run_phase(groups, args.jobs, env)
-            print(f"[repro] phase done at {time.monotonic() - start:.0f} s", flush=True)
+        _run_plan(PLAN, args.jobs, run)
     # The report stages alone: all the cores (Table 8 times inference).
     result = subprocess.run(_dvc([]))
     if result.returncode != 0:

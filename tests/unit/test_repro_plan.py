@@ -1,9 +1,13 @@
-"""`make repro`'s plan (pipelines/repro.py) on the real DVC graph: pipelines run side by side only
-when neither needs a stage of the other, and every training stage is in the plan."""
+"""`make repro`'s plan (pipelines/repro.py) on the real DVC graph: an item needs no stage of an
+item it does not wait for, no stage is in two items, every training stage is in the plan; and
+the scheduler that runs the items, with a fake `dvc repro`."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
+import threading
+import time
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def plan():
     spec = importlib.util.spec_from_file_location("repro", ROOT / "pipelines" / "repro.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["repro"] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 
@@ -32,17 +37,35 @@ def graph(repo):
     return repo.index.graph
 
 
-def _where(plan, stage) -> tuple[int, int] | None:
-    """(phase, group) that runs ``stage``, or None for the final plain `dvc repro`."""
-    for p, groups in enumerate(plan.PHASES):
-        for g, targets in enumerate(groups):
-            for t in targets:
-                if t.endswith("dvc.yaml"):
-                    if stage.relpath == t:
-                        return p, g
-                elif stage.relpath == "dvc.yaml" and stage.addressing.split("@")[0] == t:
-                    return p, g
-    return None
+def _matches(target: str, stage) -> bool:
+    """Whether `dvc repro -s <target>` runs ``stage``: a whole pipeline file, one stage group
+    of a file (``file:group``), or a stage group of the root dvc.yaml (``group``)."""
+    group = stage.addressing.split(":")[-1].split("@")[0]
+    if target.endswith("dvc.yaml"):
+        return stage.relpath == target
+    if ":" in target:
+        file, name = target.split(":")
+        return stage.relpath == file and group == name
+    return stage.relpath == "dvc.yaml" and group == target
+
+
+def _where(plan, stage) -> str | None:
+    """The item that runs ``stage``, or None for the final plain `dvc repro`."""
+    items = [it.name for it in plan.PLAN if any(_matches(t, stage) for t in it.targets)]
+    assert len(items) <= 1, (stage.addressing, items)  # no stage in two items
+    return items[0] if items else None
+
+
+def _before(plan, name: str) -> set[str]:
+    """Every item that ``name`` comes after, directly or not."""
+    after = {it.name: set(it.after) for it in plan.PLAN}
+    out, todo = set(), list(after[name])
+    while todo:
+        a = todo.pop()
+        if a not in out:
+            out.add(a)
+            todo.extend(after[a])
+    return out
 
 
 def _upstream(graph, stage):
@@ -57,7 +80,7 @@ def test_graph_orientation(graph):
     assert kl in _upstream(graph, prop) and prop not in _upstream(graph, kl)
 
 
-def test_side_by_side_pipelines_share_no_stage(plan, graph):
+def test_items_need_only_what_they_come_after(plan, graph):
     for stage in graph.nodes:
         here = _where(plan, stage)
         if here is None:
@@ -65,23 +88,23 @@ def test_side_by_side_pipelines_share_no_stage(plan, graph):
         for up in _upstream(graph, stage):
             there = _where(plan, up)
             assert there is not None, (stage.addressing, up.addressing)
-            # Upstream work is done in an earlier phase or by this very `dvc repro` process.
-            assert there[0] < here[0] or there == here, (stage.addressing, up.addressing)
+            # Upstream work is done by an item this one waits for, or by this very process.
+            assert there == here or there in _before(plan, here), (stage.addressing, up.addressing)
 
 
-def test_each_group_lists_its_stages_upstream_first(plan, repo, graph):
-    """`dvc repro -s` runs a group's stages in the order DVC collects them (file order)."""
-    for groups in plan.PHASES:
-        for targets in groups:
-            order = [s for t in targets for s in repo.stage.collect(t)]
-            seen: set = set()
-            for stage in order:
-                inside = [u for u in _upstream(graph, stage) if u in set(order)]
-                assert all(u in seen for u in inside), stage.addressing
-                seen.add(stage)
+def test_each_item_lists_its_stages_upstream_first(plan, repo, graph):
+    """`dvc repro -s` runs an item's stages in the order DVC collects them (file order)."""
+    for item in plan.PLAN:
+        order = [s for t in item.targets for s in repo.stage.collect(t)]
+        assert order, item.name  # every target names stages
+        seen: set = set()
+        for stage in order:
+            inside = [u for u in _upstream(graph, stage) if u in set(order)]
+            assert all(u in seen for u in inside), stage.addressing
+            seen.add(stage)
 
 
-def test_every_training_and_data_stage_is_in_a_parallel_phase(plan, graph):
+def test_every_training_and_data_stage_is_in_an_item(plan, graph):
     left = sorted(s.addressing for s in graph.nodes if _where(plan, s) is None)
     assert left == ["complexity", "figures", "tables"]
 
@@ -89,6 +112,55 @@ def test_every_training_and_data_stage_is_in_a_parallel_phase(plan, graph):
 def test_dry_run_prints_the_plan(plan, capsys):
     plan.main(["--dry", "--jobs", "2"])
     out = capsys.readouterr().out
-    assert "train-baselines" in out and out.rstrip().endswith("then: dvc repro")
+    assert "train-baselines" in out and "proposals (after baselines, ours)" in out
+    assert out.rstrip().endswith("then: dvc repro")
     with pytest.raises(SystemExit):
         plan.main(["--jobs", "0"])
+
+
+def _record(plan, items, jobs, fail=(), seconds=0.05):
+    """Run ``items`` with a fake `dvc repro` that sleeps; the (event, name) sequence."""
+    events, lock = [], threading.Lock()
+
+    def run(item):
+        with lock:
+            events.append(("start", item.name))
+        time.sleep(seconds)
+        with lock:
+            events.append(("end", item.name))
+        return 1 if item.name in fail else 0
+
+    plan._run_plan(items, jobs, run)
+    return events
+
+
+def test_scheduler_waits_for_prerequisites_and_fills_free_workers(plan):
+    Item = plan.Item
+    items = [
+        Item("a", ("x",), ()),
+        Item("late", ("x",), ("a", "b")),  # first in line once ready
+        Item("b", ("x",), ()),
+        Item("c", ("x",), ()),
+    ]
+    events = _record(plan, items, jobs=2)
+    starts = [n for e, n in events if e == "start"]
+    assert starts[:2] == ["a", "b"]  # "late" is skipped while not ready
+    pos = {(e, n): i for i, (e, n) in enumerate(events)}
+    assert pos[("start", "late")] > max(pos[("end", "a")], pos[("end", "b")])
+    assert pos[("start", "c")] < pos[("start", "late")]  # a free worker does not wait idle
+    assert sorted(starts) == ["a", "b", "c", "late"]
+
+
+def test_scheduler_starts_nothing_after_a_failure(plan):
+    Item = plan.Item
+    items = [Item("a", ("x",), ()), Item("b", ("x",), ("a",)), Item("c", ("x",), ("a",))]
+    with pytest.raises(SystemExit, match="failed for: \\['a'\\]"):
+        _record(plan, items, jobs=2, fail={"a"})
+
+
+def test_scheduler_rejects_unknown_and_circular_prerequisites(plan):
+    Item = plan.Item
+    with pytest.raises(ValueError, match="unknown"):
+        plan._run_plan([Item("a", ("x",), ("nope",))], 2, lambda item: 0)
+    with pytest.raises(SystemExit, match="never ready"):
+        plan._run_plan([Item("a", ("x",), ("b",)), Item("b", ("x",), ("a",))], 2, lambda item: 0)
