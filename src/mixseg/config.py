@@ -85,7 +85,7 @@ class WeakParams:
     """Partial-label generation (``presets.<p>.<ds>.weak``), see ``data/weak_labels.py``."""
 
     iterations: int
-    connectivity: Literal[1, 2]
+    connectivity: Literal[1, 2, 3]  # 1 = cross ... ndim = full square/cube (scipy)
     per_object: bool
 
 

@@ -15,7 +15,12 @@ step at a time and keep the last non-empty result: identical output, one pass in
 ten). Options (``presets.<p>.<ds>.weak``):
 
 - ``iterations``: the maximum number of erosions (10 in the paper at 256x256 pixels);
-- ``connectivity``: 2 = full square/cube structure (the reference code), 1 = cross;
+- ``connectivity``: scipy's connectivity of the 3x3(x3) structuring element, from 1 (the
+  cross: 4-neighbourhood in 2D, 6 in 3D) to the number of dimensions (the full square or cube:
+  8-neighbourhood in 2D, 26 in 3D); in 3D, 2 is the 18-neighbourhood (the cube without its
+  corners). The reference code's full square is ``connectivity = ndim``: 2 for ACDC, and its
+  3D analogue, the full cube, 3 for LA (the cube is what "a kernel of size 10 x 10" extends to
+  in 3D; the 18-neighbourhood is neither the paper's square nor a ball, see the README);
 - ``per_object``: erode every connected object separately, so each object keeps a core (the
   reference erodes the whole slice at once, which can erase a small second object).
 
@@ -25,7 +30,8 @@ the partial cross-entropy of Eq. 2 sees foreground only. A weak label is therefo
 its ground truth, and non-empty wherever the ground truth (slice, object) is non-empty.
 
 For 2D datasets (ACDC) the erosion runs per (y, x) slice; for 3D datasets (LA) on the volume
-with the 3D structure of the same connectivity (3x3x3 cube for connectivity 2 ... 3).
+with the 3D structure of the given connectivity. Connected objects (``per_object``) are always
+found with the full neighbourhood (``connectivity = ndim``), whatever the erosion's.
 """
 
 from __future__ import annotations
@@ -41,10 +47,18 @@ from mixseg.data.canonical import atomic_save_npz, load_case
 
 
 def _structure(ndim: int, connectivity: int) -> np.ndarray:
-    """Cross (connectivity 1) or full square/cube (connectivity ≥ 2) structuring element."""
-    if connectivity not in (1, 2):
-        raise ValueError(f"connectivity must be 1 (cross) or 2 (full), got {connectivity}")
-    return ndimage.generate_binary_structure(ndim, 1 if connectivity == 1 else ndim)
+    """The 3x3(x3) structuring element whose elements lie at most ``connectivity`` unit steps
+    from the centre: 1 = cross, ``ndim`` = full square/cube (scipy's convention).
+
+    Raises:
+        ValueError: ``connectivity`` outside 1..ndim (scipy would silently clamp it).
+    """
+    if not 1 <= connectivity <= ndim:
+        raise ValueError(
+            f"connectivity must be 1 (cross) to {ndim} (full) for a {ndim}D mask, "
+            f"got {connectivity}"
+        )
+    return ndimage.generate_binary_structure(ndim, connectivity)
 
 
 def _core(mask: np.ndarray, iterations: int, structure: np.ndarray) -> np.ndarray:
@@ -59,14 +73,15 @@ def _core(mask: np.ndarray, iterations: int, structure: np.ndarray) -> np.ndarra
 
 
 def erode_to_core(
-    mask: np.ndarray, iterations: int, connectivity: int = 2, per_object: bool = True
+    mask: np.ndarray, iterations: int, connectivity: int | None = None, per_object: bool = True
 ) -> np.ndarray:
     """Partial label of one binary mask (2D slice or 3D volume).
 
     Args:
         mask: boolean or {0, 1} array, 2D or 3D.
         iterations: maximum number of erosions, ≥ 0 (0 returns the mask itself).
-        connectivity: 1 (cross) or 2 (full 3x3 / 3x3x3 structure, the reference code).
+        connectivity: 1 (cross) to ``mask.ndim`` (full 3x3 square / 3x3x3 cube, the
+            reference code's structure and the default); 2 in 3D is the 18-neighbourhood.
         per_object: erode each connected object (full connectivity) separately.
 
     Returns:
@@ -81,12 +96,13 @@ def erode_to_core(
         raise ValueError(f"mask must be 2D or 3D, got shape {mask.shape}")
     if iterations < 0:
         raise ValueError(f"iterations must be ≥ 0, got {iterations}")
-    structure = _structure(mask.ndim, connectivity)
+    full = mask.ndim
+    structure = _structure(mask.ndim, full if connectivity is None else connectivity)
     if not mask.any():
         return mask.copy()
     if not per_object:
         return _core(mask, iterations, structure)
-    objects, n = ndimage.label(mask, structure=_structure(mask.ndim, 2))
+    objects, n = ndimage.label(mask, structure=_structure(mask.ndim, full))
     out = np.zeros_like(mask)
     for k, box in enumerate(ndimage.find_objects(objects), start=1):
         # Pad the object's box by one voxel: erosion uses border_value 0, so padding with 0

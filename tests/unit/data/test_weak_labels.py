@@ -56,6 +56,41 @@ def test_3d_cube():
     assert core.sum() == 1 and core[4, 4, 4]
 
 
+def ball(radius: float, size: int = 11) -> np.ndarray:
+    """Voxels of a ``size``^3 grid within ``radius`` of the centre voxel."""
+    z, y, x = np.indices((size,) * 3) - size // 2
+    return z**2 + y**2 + x**2 <= radius**2
+
+
+# Two erosions of the ball r <= 4.5 (|p|^2 <= 20.25), by hand. A voxel p survives k erosions by a
+# structure S iff p + d is in the ball for every d in the k-fold sum S + S (the eroding element).
+# Only the largest |p + d|^2 matters; by symmetry take p >= 0 and d pushing p outwards:
+#  - cube (26): S + S = every d with |d_i| <= 2, worst d = (2, 2, 2): (|x|+2)^2+(|y|+2)^2+(|z|+2)^2
+#    <= 20.25 holds for (0,0,0) (12) and the 6 permutations of (1,0,0) (17), not for (1,1,0)
+#    (22) or (2,0,0) (24): 7 voxels.
+#  - 18-neighbourhood (no corners): S + S lacks the d with two |d_i| = 2 and a third != 0, so
+#    the worst d of (x, y, z) >= 0 with x >= y >= z is (2, 2, 0) or (2, 1, 1):
+#    (0,0,0): max(8, 6) = 8; (1,0,0): (3,2,0) 13; (1,1,0): (3,3,0) 18; (1,1,1): (3,3,1) 19;
+#    (2,0,0): (4,2,0) 20; (2,1,0): (4,3,0) 25 > 20.25. Survivors: 1 + 6 + 12 + 8 + 6 = 33.
+#  - cross (6): S + S = every d with |d|_1 <= 2, worst (2, 0, 0) along the largest coordinate
+#    or (1, 1, 0) / (0, 1, 1) ...: (2,0,0): (4,0,0) 16 ok; (2,1,0): (4,1,0) 17 ok; (2,1,1): 18;
+#    (2,2,0): (4,2,0) 20 ok; (2,2,1): 21 no; (3,0,0): 25 no; (1,1,1): (3,1,1) 11 ok.
+#    Survivors: 1 + 6 (1,0,0) + 12 (1,1,0) + 8 (1,1,1) + 6 (2,0,0) + 24 (2,1,0) + 24 (2,1,1)
+#    + 12 (2,2,0) = 93.
+@pytest.mark.parametrize("connectivity, expected", [(3, 7), (2, 33), (1, 93)])
+def test_3d_structure_on_a_ball_hand_computed(connectivity, expected):
+    m = ball(4.5)
+    assert m.sum() == 389  # the ball itself (fixture check: counted, not part of the claim)
+    core = erode_to_core(m, iterations=2, connectivity=connectivity)
+    assert int(core.sum()) == expected
+
+
+def test_3d_default_is_the_full_cube():
+    # The reference code's full square (connectivity = ndim) carried to 3D.
+    m = ball(4.5)
+    assert np.array_equal(erode_to_core(m, 2), erode_to_core(m, 2, connectivity=3))
+
+
 def test_slices_are_eroded_independently():
     vol = np.stack([square(7), np.zeros((15, 15), bool), square(2)]).astype(np.uint8)
     weak = weak_label_slices(vol, iterations=10, connectivity=2, per_object=True)
@@ -65,7 +100,9 @@ def test_slices_are_eroded_independently():
 
 def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match="connectivity"):
-        erode_to_core(square(3), 1, connectivity=3)
+        erode_to_core(square(3), 1, connectivity=3)  # no 3rd dimension to connect along
+    with pytest.raises(ValueError, match="connectivity"):
+        erode_to_core(ball(2), 1, connectivity=0)
     with pytest.raises(ValueError, match="2D or 3D"):
         erode_to_core(np.ones(4), 1)
     with pytest.raises(ValueError, match="iterations"):
