@@ -16,8 +16,7 @@ import numpy as np
 
 from mixseg.data import acdc
 from mixseg.data.errors import DataError
-
-_UNIT_MM = {"mm": 1.0, "meter": 1000.0, "micron": 0.001, "unknown": 1.0}
+from mixseg.data.spacing import spacing_mm
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,11 +72,13 @@ def collect_inputs(inputs: Iterable[Path], skip_dir: Path | None = None) -> list
 
 
 def _open(path: Path) -> nib.Nifti1Image:
-    """The image object (header read, data not yet), or DataError."""
+    """The image object (header read, data not yet), or DataError. The voxel size is checked
+    on the raw header first (``spacing_mm``): nibabel would turn a zero size into 1 mm."""
     if nifti_stem(path) is None:
         raise DataError(path, "not a NIfTI file (expected .nii or .nii.gz)")
     if not path.is_file():
         raise DataError(path, "file not found")
+    spacing_mm(path)
     try:
         img = nib.load(path)
     except Exception as exc:  # nibabel raises ImageFileError, OSError, EOFError, ValueError, ...
@@ -96,7 +97,8 @@ def plan_job(path: Path, frame: str | int | None) -> Job:
             1-based frame number; ignored for 3D volumes.
 
     Raises:
-        DataError: not NIfTI or unreadable, wrong dimensionality, 4D without a usable frame.
+        DataError: not NIfTI or unreadable, unknown unit or zero voxel size, wrong
+            dimensionality, 4D without a usable frame.
     """
     path = Path(path)
     shape = _open(path).shape
@@ -146,13 +148,14 @@ def read_scan(job: Job) -> tuple[np.ndarray, tuple[float, float, float], nib.Nif
     """Read the data of a planned scan (the frame of a cine).
 
     Returns:
-        image float32 (Z, Y, X), finite; voxel size (z, y, x) in mm (from the header's units,
-        mm when unknown); the image object, whose header and affine the mask will carry.
+        image float32 (Z, Y, X), finite; voxel size (z, y, x) in mm (``spacing.spacing_mm``:
+        the header's units, mm when unknown); the image object, whose header and affine the
+        mask will carry.
 
     Raises:
-        DataError: unreadable or truncated data, NaN/Inf values, a non-positive voxel size.
+        DataError: unreadable or truncated data, NaN/Inf values, a zero voxel size.
     """
-    data, _, _ = acdc.load_nifti(job.path)
+    data, _, (sx, sy, sz) = acdc.load_nifti(job.path)
     img = _open(job.path)  # header only: the data were read by load_nifti
     if job.frame is not None:
         data = data[..., job.frame - 1]
@@ -161,8 +164,4 @@ def read_scan(job: Job) -> tuple[np.ndarray, tuple[float, float, float], nib.Nif
     image = np.ascontiguousarray(data.astype(np.float32).transpose(2, 1, 0))
     if not np.isfinite(image).all():
         raise DataError(job.path, "image contains NaN or Inf values")
-    unit = _UNIT_MM.get(img.header.get_xyzt_units()[0], 1.0)
-    sx, sy, sz = (float(z) * unit for z in img.header.get_zooms()[:3])
-    if not all(np.isfinite(s) and s > 0 for s in (sx, sy, sz)):
-        raise DataError(job.path, f"voxel size {(sx, sy, sz)} mm is not positive")
     return image, (sz, sy, sx), img

@@ -4,6 +4,7 @@ synthetic NIfTI files written with nibabel directly, with unusual headers."""
 from __future__ import annotations
 
 import dataclasses
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -241,6 +242,10 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     nan = disc_volume((20, 20, 3), (10, 10), 5)
     nan[0, 0, 0] = np.nan
     write_nifti(tmp / "nan.nii.gz", nan, np.eye(4))
+    zero = write_nifti(tmp / "zero.nii", disc_volume((20, 20, 3), (10, 10), 5), np.eye(4))
+    raw = bytearray(zero.read_bytes())
+    raw[84:88] = struct.pack("<f", 0.0)  # pixdim[2] (bytes 76-107 hold pixdim[0:8])
+    zero.write_bytes(bytes(raw))  # nib.load would read it as 1 mm
     return {
         "not_nifti": (tmp / "scan.txt", "not a NIfTI file"),
         "unreadable": (tmp / "garbage.nii.gz", "unreadable"),
@@ -249,11 +254,13 @@ def bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
         "missing": (tmp / "absent.nii.gz", "not found"),
         "truncated": (truncated, "truncated"),
         "nan": (tmp / "nan.nii.gz", "NaN"),
+        "zero_voxel": (zero, "voxel size [1.0, 0.0, 1.0] mm"),
     }
 
 
 @pytest.mark.parametrize(
-    "case", ["not_nifti", "unreadable", "2d", "4d_no_frame", "missing", "truncated", "nan"]
+    "case",
+    ["not_nifti", "unreadable", "2d", "4d_no_frame", "missing", "truncated", "nan", "zero_voxel"],
 )
 def test_a_bad_input_is_named_and_nothing_is_written(capsys, tmp_path, run_dir, case):
     path, words = bad_inputs(tmp_path)[case]

@@ -10,12 +10,14 @@ Layout (the official archive, and what ``synthetic_acdc.write_acdc`` writes)::
 
 The ED and ES frame numbers are read from ``Info.cfg``: ED is not always frame 01 on the real
 data (patient090 is frame04). Arrays are returned as (z, y, x) with spacing (z, y, x) in mm,
-read from the NIfTI header (never assumed). Every problem raises ``DataError`` naming the file.
+read from the NIfTI header by ``spacing.spacing_mm`` (units honoured, never assumed). Every
+problem raises ``DataError`` naming the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import re
 import zlib
 from pathlib import Path
@@ -24,11 +26,13 @@ import nibabel as nib
 import numpy as np
 
 from mixseg.data.errors import DataError
+from mixseg.data.spacing import nifti_version, spacing_mm
 
 ACDC_LABELS = frozenset({0, 1, 2, 3})
 LV_LABEL = 3
 INFO_KEYS = ("ED", "ES", "Group", "Height", "NbFrame", "Weight")
 _PATIENT_RE = re.compile(r"^patient\d{3}$")
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,21 +108,47 @@ def read_info(patient_dir: Path) -> PatientInfo:
     return PatientInfo(Path(patient_dir).name, ed, es, fields.get("Group", "unknown"))
 
 
-def load_nifti(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
-    """Read a NIfTI file fully: (data array as stored, affine, zooms).
+def read_nifti_bytes(path: Path) -> bytes:
+    """The whole file, decompressed if it is gzip (told by its magic bytes, not its name).
+
+    Decompressing everything here (instead of letting nibabel read what it needs) makes gzip
+    check its CRC and length trailer: a truncated or bit-flipped ``.nii.gz`` is refused instead
+    of giving a silently wrong image.
 
     Raises:
-        DataError: missing, unreadable, truncated or corrupt file.
+        DataError: missing or unreadable file, truncated or corrupt gzip stream.
     """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise DataError(path, "file not found")
     try:
-        img = nib.load(path)
+        raw = path.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
+    except EOFError as exc:
+        raise DataError(path, f"truncated gzip stream ({exc})") from exc
+    except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise DataError(path, f"corrupt gzip stream ({exc})") from exc
+
+
+def load_nifti(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[float, ...]]:
+    """Read a NIfTI-1 or -2 file fully: (data array as stored, affine, spatial voxel size in mm).
+
+    The voxel size comes from ``spacing.spacing_mm`` (units honoured, raw header checked).
+
+    Raises:
+        DataError: missing, unreadable, truncated or corrupt file, data shorter than the header
+            says, unknown unit or a zero voxel size.
+    """
+    path = Path(path)
+    raw = read_nifti_bytes(path)
+    spacing = spacing_mm(path, raw)  # first: nibabel would replace a zero pixdim by 1
+    klass = nib.Nifti2Image if nifti_version(raw) == 2 else nib.Nifti1Image
+    try:
+        img = klass.from_bytes(raw)
         data = np.asanyarray(img.dataobj)
-    except (OSError, EOFError, ValueError, zlib.error, nib.filebasedimages.ImageFileError) as exc:
+    except Exception as exc:  # nibabel: ImageFileError, HeaderDataError, ValueError, ...
         raise DataError(path, f"unreadable or truncated NIfTI ({exc})") from exc
-    return data, img.affine, tuple(float(z) for z in img.header.get_zooms())
+    return data, img.affine, spacing
 
 
 def read_frame(patient_dir: Path, frame: int) -> Frame:

@@ -8,7 +8,8 @@ Layout (the challenge's training set, and what ``synthetic_la.write_la`` writes)
 ``root`` may be the ``2018LA_Seg_Training Set`` folder itself, its parent, or its grandparent
 (UA-MT keeps it under ``data/``); failing that, case folders directly under ``root`` are used.
 Arrays are returned as (z, y, x), slices first like the ACDC reader, with spacing (z, y, x) in
-mm read from the NRRD header (``space directions`` row norms, else ``spacings``); without either,
+mm read from the NRRD header by ``spacing.spacing_mm`` (``space directions`` row norms in
+``space units``, else ``spacings`` in ``units``; mm when no unit is given); without either,
 0.625 mm isotropic (the challenge's resolution) is assumed and a warning logged. The array is
 taken in its stored index order; an oblique or permuted ``space directions`` only sets the
 spacing of each array axis (UA-MT likewise ignores the orientation).
@@ -31,6 +32,7 @@ import nrrd
 import numpy as np
 
 from mixseg.data.errors import DataError
+from mixseg.data.spacing import spacing_mm
 
 log = logging.getLogger(__name__)
 
@@ -91,25 +93,6 @@ def find_cases(root: Path) -> list[Path]:
     return found
 
 
-def _spacing(path: Path, header: dict, ndim: int) -> tuple[float, ...] | None:
-    """Per-axis spacing (array index order) from the header, or None if it gives none."""
-    if header.get("space directions") is not None:
-        dirs = np.asarray(header["space directions"], dtype=np.float64)
-        if dirs.ndim != 2 or dirs.shape[0] != ndim or not np.isfinite(dirs).all():
-            raise DataError(path, f"'space directions' is not one vector per axis: {dirs.tolist()}")
-        spacing = np.linalg.norm(dirs, axis=1)
-    elif header.get("spacings") is not None:
-        spacing = np.asarray(header["spacings"], dtype=np.float64).ravel()
-        if spacing.shape != (ndim,) or not np.isfinite(spacing).all():
-            raise DataError(path, f"'spacings' is not one number per axis: {spacing.tolist()}")
-        spacing = np.abs(spacing)
-    else:
-        return None
-    if (spacing <= 0).any():
-        raise DataError(path, f"non-positive voxel spacing {spacing.tolist()}")
-    return tuple(float(s) for s in spacing)
-
-
 def load_nrrd(path: Path) -> tuple[np.ndarray, tuple[float, ...] | None]:
     """Read a whole NRRD file: (array in (x, y, z) index order, spacing per axis or None).
 
@@ -124,7 +107,9 @@ def load_nrrd(path: Path) -> tuple[np.ndarray, tuple[float, ...] | None]:
     except _READ_ERRORS as exc:
         problem = f"unreadable or truncated NRRD ({type(exc).__name__}: {exc})"
         raise DataError(path, problem) from exc
-    return data, _spacing(path, header, data.ndim)
+    if header.get("dimension") != data.ndim:
+        raise DataError(path, f"header 'dimension' {header.get('dimension')} but {data.ndim}D data")
+    return data, spacing_mm(path, header)
 
 
 def _check_label(path: Path, label: np.ndarray) -> np.ndarray:

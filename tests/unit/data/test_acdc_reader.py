@@ -62,14 +62,14 @@ def test_prepare_writes_canonical_cases_and_splits(acdc_root, tmp_path):
 @pytest.mark.parametrize(
     "corrupt, expect_file, expect_msg",
     [
-        ("truncate_image", "patient003_frame01.nii.gz", "unreadable or truncated"),
+        ("truncate_image", "patient003_frame01.nii.gz", "truncated gzip"),
         ("missing_gt", "patient003_frame10_gt.nii.gz", "missing ground-truth"),
         ("shape_mismatch", "patient003_frame01_gt.nii.gz", "differs from image shape"),
         ("affine_mismatch", "patient003_frame01_gt.nii.gz", "affine differs"),
         ("bad_labels", "patient003_frame01_gt.nii.gz", "unexpected label values"),
         ("nan_image", "patient003_frame01.nii.gz", "NaN or Inf"),
         ("info_without_es", "Info.cfg", "no ES entry"),
-        ("not_gzip", "patient003_frame01.nii.gz", "unreadable or truncated"),
+        ("not_gzip", "patient003_frame01.nii.gz", "not a NIfTI"),
     ],
 )
 def test_bad_input_names_file_and_leaves_no_output(
