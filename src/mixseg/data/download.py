@@ -21,6 +21,7 @@ import tarfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
@@ -31,6 +32,9 @@ from mixseg.data.staging import build_dir
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
+# First bytes of the formats ``extract`` opens (plain tar has "ustar" at byte 257 instead).
+MAGIC = {b"PK\x03\x04": "zip", b"PK\x05\x06": "zip", b"\x1f\x8b": "gzip", b"BZh": "bzip2",
+         b"\xfd7zXZ\x00": "xz"}  # fmt: skip
 
 
 def sha256sum(path: Path) -> str:
@@ -85,14 +89,27 @@ def _check_member(archive: Path, name: str) -> None:
         raise DataError(archive, f"unsafe member path {name!r} (absolute or with '..')")
 
 
+def _looks_like(archive: Path) -> str | None:
+    """The archive format ``archive``'s first bytes announce (zip, gzip, bzip2, xz, tar), if any:
+    a file that starts like an archive but cannot be opened is truncated or corrupt, not "not
+    an archive"."""
+    with open(archive, "rb") as fh:
+        head = fh.read(262)
+    for magic, kind in MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return "tar" if head[257:262] == b"ustar" else None
+
+
 def extract(archive: Path, dest: Path) -> None:
     """Safely extract a zip or tar archive into ``dest``.
 
     Raises:
-        DataError: unknown or corrupt archive, or a member that is absolute, contains ``..``,
-            is a (hard or symbolic) link or a device file.
+        DataError: unknown, truncated or corrupt archive, or a member that is absolute,
+            contains ``..``, is a (hard or symbolic) link or a device file.
     """
     archive = Path(archive)
+    again = "download or copy it again"
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
@@ -108,14 +125,23 @@ def extract(archive: Path, dest: Path) -> None:
                     if not (m.isfile() or m.isdir()):
                         raise DataError(archive, f"member {m.name!r} is a link or special file")
                 tf.extractall(dest, filter="data")
+        elif kind := _looks_like(archive):
+            raise DataError(archive, f"truncated or corrupt {kind} archive: it starts like one "
+                                     f"but cannot be opened; {again}")  # fmt: skip
         else:
-            raise DataError(archive, "not a zip or tar archive")
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
-        raise DataError(archive, f"corrupt or truncated archive ({exc})") from exc
+            raise DataError(archive, "not a zip or tar archive (.zip, .tar, .tar.gz, .tgz)")
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise DataError(archive, f"truncated or corrupt archive ({exc}); {again}") from exc
 
 
 def fetch(dataset: str, src: DataSource, out_dir: Path) -> None:
-    """Fill ``out_dir`` with the raw data of ``dataset`` from the configured source."""
+    """Fill ``out_dir`` with the raw data of ``dataset`` from the configured source.
+
+    Raises:
+        DataError: the source cannot be read, or holds no case of ``dataset`` in a layout its
+            reader accepts (the message names the source the user gave, not ``out_dir``);
+            ``out_dir`` is left as it was.
+    """
 
     def fill(tmp: Path) -> None:
         if src.source == "synthetic":
@@ -130,12 +156,29 @@ def fetch(dataset: str, src: DataSource, out_dir: Path) -> None:
                 extract(archive, tmp)
             finally:
                 archive.unlink(missing_ok=True)
+            _check_holds_cases(dataset, tmp, src.url)
         elif src.source == "local":
             _local(dataset, src.local, tmp)
+            _check_holds_cases(dataset, tmp, Path(src.local).expanduser())
         else:  # config validation makes this unreachable
             raise AssertionError(src.source)
 
     build_dir(out_dir, fill)
+
+
+def _check_holds_cases(dataset: str, tmp: Path, source: Path | str) -> None:
+    """Refuse now, naming ``source``, what ``preprocess`` would refuse later naming
+    ``data/raw/<ds>``: a copy or archive without one case folder its reader can find."""
+    from mixseg.data import acdc, la
+
+    find = {"acdc": acdc.find_patients, "la": la.find_cases}[dataset]
+    try:
+        find(tmp)
+    except DataError as exc:
+        layout = {"acdc": "training/patientXXX/Info.cfg", "la": f"{la.TRAINING_DIR}/<ID>/"}
+        raise DataError(source, f"no {dataset} case found in this source (expected "
+                                f"{layout[dataset]} inside; it is empty or another layout): "
+                                f"check data.{dataset}.local / url in params.yaml") from exc  # fmt: skip
 
 
 def _local(dataset: str, local: str | None, tmp: Path) -> None:

@@ -7,6 +7,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mixseg.config import DataSource, SyntheticSource
@@ -73,6 +74,52 @@ def test_not_an_archive(tmp_path):
     p.write_bytes(b"hello")
     with pytest.raises(DataError, match="not a zip or tar"):
         extract(p, tmp_path / "out")
+
+
+def _archives(tmp_path: Path) -> dict[str, Path]:
+    """The same member (1000 incompressible bytes) as zip, tar and tar.gz."""
+    data = np.random.default_rng(0).bytes(1000)
+    out = {"zip": _zip(tmp_path / "a.zip", {"training/patient001/Info.cfg": data})}
+    for mode, name in (("w", "a.tar"), ("w:gz", "a.tar.gz")):
+        with tarfile.open(tmp_path / name, mode) as tf:
+            info = tarfile.TarInfo("training/patient001/Info.cfg")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+        out[name] = tmp_path / name
+    return out
+
+
+@pytest.mark.parametrize("kind", ["zip", "a.tar", "a.tar.gz"])
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_truncated_archive_says_truncated(tmp_path, kind, keep):
+    arc = _archives(tmp_path)[kind]
+    data = arc.read_bytes()
+    # A plain tar is padded with zeros to 10 KiB: cut inside the member (after its 512-byte
+    # header), as a cut in the padding loses nothing and the archive is rightly read.
+    cut = 512 + int(1000 * keep) if kind == "a.tar" else int(len(data) * keep)
+    arc.write_bytes(data[:cut])
+    out = tmp_path / "raw" / "acdc"
+    with pytest.raises(DataError, match="truncated") as err:
+        fetch("acdc", _src("local", local=str(arc)), out)
+    assert err.value.path == arc
+    assert not (tmp_path / "raw").exists() or not any((tmp_path / "raw").iterdir())
+
+
+@pytest.mark.parametrize("content", ["empty", "no_patient", "zip_no_patient"])
+@pytest.mark.parametrize("dataset", ["acdc", "la"])
+def test_local_source_without_cases_is_refused_naming_it(tmp_path, content, dataset):
+    src = tmp_path / "my data"
+    src.mkdir()
+    if content == "no_patient":
+        (src / "notes.txt").write_text("nothing here")
+        (src / "patients").mkdir()
+    elif content == "zip_no_patient":
+        src = _zip(tmp_path / "mine.zip", {"readme.txt": b"x", "images/a.nii.gz": b"y"})
+    out = tmp_path / "raw" / dataset
+    with pytest.raises(DataError, match=f"no {dataset} case found") as err:
+        fetch(dataset, _src("local", local=str(src)), out)
+    assert err.value.path == src
+    assert sorted((tmp_path / "raw").iterdir()) == []  # no data/raw/<ds>, no temporary left
 
 
 def test_download_file_url_checksum(tmp_path):
