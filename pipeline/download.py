@@ -8,6 +8,12 @@ import logging
 
 from mixseg import config, paths
 from mixseg.data.download import fetch
+from mixseg.data.errors import report_errors
+
+TO_FIX = (
+    "check data.<dataset> in params.yaml (source: synthetic | url with its sha256 | local "
+    "path), then run `dvc repro download@<dataset>` again"
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,4 +28,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    report_errors(main, TO_FIX)

@@ -8,7 +8,13 @@ import json
 import logging
 
 from mixseg import config, paths
+from mixseg.data.errors import report_errors
 from mixseg.data.weak_labels import write_weak_labels
+
+TO_FIX = (
+    "fix presets.<preset>.<dataset>.weak in params.yaml, or rebuild data/processed with "
+    "`dvc repro preprocess@<dataset>`"
+)
 
 DIMS = {"acdc": 2, "la": 3}
 
@@ -20,9 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     params = config.read_params(args.params)
-    weak = config.load_section(
-        params, config.preset_key(params, args.dataset, "weak"), config.WeakParams
-    )
+    key = config.preset_key(params, args.dataset, "weak")
+    weak = config.load_section(params, key, config.WeakParams)
+    if weak.connectivity > DIMS[args.dataset]:
+        raise config.ConfigError(f"{key}.connectivity: {weak.connectivity} for a "
+                                 f"{DIMS[args.dataset]}D erosion (1 = cross ... "
+                                 f"{DIMS[args.dataset]} = full)")  # fmt: skip
     meta = json.loads(paths.splits_file(args.dataset).read_text())
     case_ids = [c for p in meta["train"] for c in meta["patients"][p]["cases"]]
     n = write_weak_labels(
@@ -38,4 +47,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    report_errors(main, TO_FIX)

@@ -8,8 +8,14 @@ import json
 import logging
 
 from mixseg import config, paths
+from mixseg.data.errors import report_errors
 from mixseg.data.prepare import prepare_acdc
 from mixseg.data.prepare_la import prepare_la
+
+TO_FIX = (
+    "repair or replace that file, or its source (data.<dataset> in params.yaml, then "
+    "`dvc repro download@<dataset>`), and run `dvc repro` again"
+)
 
 PREPARE = {"acdc": prepare_acdc, "la": prepare_la}
 
@@ -39,4 +45,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    report_errors(main, TO_FIX)

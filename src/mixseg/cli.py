@@ -4,8 +4,8 @@ One subcommand per user task, each a pair of functions listed in ``COMMANDS``: o
 subcommand's parser (with ``set_defaults(run=...)``), the other runs it and returns the exit
 status. The library is imported inside ``run`` so ``mixseg --help`` does not pay torch's import.
 
-Exit status: 0 success, 2 bad usage or an input/run/output problem (one message per problem on
-stderr, naming the file).
+Exit status: 0 success, 2 bad usage or an input/run/output problem (one line per problem on
+stderr, naming the file, ``errors.one_line``); any other error is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -88,10 +88,16 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(run_command=_run_segment)
 
 
-def _error(message: object) -> None:
+INPUT_FIX = "repair or leave out that input (--keep-going segments the others)"
+
+
+def _error(message: object, to_fix: str = "") -> None:
+    """One line on stderr (``errors.one_line``), above the progress bar."""
     from tqdm import tqdm
 
-    tqdm.write(f"mixseg segment: error: {message}", file=sys.stderr)
+    from mixseg.data.errors import one_line
+
+    tqdm.write(one_line("mixseg segment", message, to_fix), file=sys.stderr)
 
 
 def _run_segment(args: argparse.Namespace) -> int:
@@ -112,7 +118,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     jobs, errors = scans.plan_jobs(files, args.frame)
     for exc in errors:
-        _error(exc)
+        _error(exc, INPUT_FIX)
     if errors and not args.keep_going:
         return EXIT_ERROR
     try:
@@ -127,7 +133,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         try:
             res = segment.segment_file(job, model, pre, head, out_dir, png=args.png)
         except DataError as exc:
-            _error(exc)
+            _error(exc, INPUT_FIX)
             errors.append(exc)
             if not args.keep_going:
                 break
@@ -162,9 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run ``mixseg`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status.
     Usage errors exit through argparse (``SystemExit(2)``)."""
+    from mixseg.data.errors import expected_errors, one_line
+
     args = build_parser().parse_args(argv)
     try:
         return args.run_command(args)
+    except expected_errors() as exc:  # one the command did not report itself: still one line
+        print(one_line("mixseg", exc), file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("mixseg: interrupted", file=sys.stderr)
         return 130

@@ -268,6 +268,8 @@ def test_a_bad_input_is_named_and_nothing_is_written(capsys, tmp_path, run_dir, 
     rc, _, err = segment(capsys, "--run", run_dir, path, "--out", out_dir)
     assert rc == 2
     assert str(path) in err and words in err
+    named = [line for line in err.splitlines() if str(path) in line]
+    assert len(named) == 1 and "To fix: " in named[0] and "Traceback" not in err  # one line
     assert not out_dir.exists() or not any(out_dir.iterdir())
 
 
