@@ -79,7 +79,8 @@ def read_info(patient_dir: Path) -> PatientInfo:
     """Parse ``Info.cfg`` (``Key: value`` lines).
 
     Raises:
-        DataError: the file is missing, a line is malformed, or ED/ES are missing or not integers.
+        DataError: the file is missing, a line is malformed, or ED/ES are missing, not integers
+            or below 1.
     """
     path = Path(patient_dir) / "Info.cfg"
     try:
@@ -101,10 +102,12 @@ def read_info(patient_dir: Path) -> PatientInfo:
             raise DataError(path, f"no {key} entry (ED and ES frame numbers are required)")
     try:
         ed, es = int(float(fields["ED"])), int(float(fields["ES"]))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # "x", "nan"; "inf", "1e999"
         raise DataError(
             path, f"ED/ES are not integers: {fields['ED']!r}, {fields['ES']!r}"
         ) from exc
+    if min(ed, es) < 1:
+        raise DataError(path, f"ED/ES frame numbers start at 1, got ED {ed}, ES {es}")
     return PatientInfo(Path(patient_dir).name, ed, es, fields.get("Group", "unknown"))
 
 
@@ -162,16 +165,19 @@ def read_frame(patient_dir: Path, frame: int) -> Frame:
     case_id = f"{patient_dir.name}_frame{frame:02d}"
     img_path = patient_dir / f"{case_id}.nii.gz"
     gt_path = patient_dir / f"{case_id}_gt.nii.gz"
-    if not gt_path.exists():
-        raise DataError(gt_path, "missing ground-truth file")
+    if not gt_path.exists():  # or a wrong frame number: name where it comes from
+        raise DataError(gt_path, f"missing ground-truth file of frame {frame} (ED/ES frames are "
+                                 "read from Info.cfg)")  # fmt: skip
     image, img_affine, zooms = load_nifti(img_path)
     label, gt_affine, _ = load_nifti(gt_path)
     if image.ndim != 3:
         raise DataError(img_path, f"expected a 3D volume (x, y, z), got shape {image.shape}")
+    # Either file may be the wrong one: the message names both.
     if label.shape != image.shape:
-        raise DataError(gt_path, f"shape {label.shape} differs from image shape {image.shape}")
+        raise DataError(gt_path, f"shape {label.shape} differs from the shape {image.shape} of "
+                                 f"its image {img_path.name}")  # fmt: skip
     if not np.allclose(img_affine, gt_affine, atol=1e-3):
-        raise DataError(gt_path, "affine differs from the image's affine")
+        raise DataError(gt_path, f"affine differs from the affine of its image {img_path.name}")
     image = image.astype(np.float32, copy=False)
     if not np.isfinite(image).all():
         raise DataError(img_path, "image contains NaN or Inf values")

@@ -64,7 +64,7 @@ def test_prepare_writes_canonical_cases_and_splits(acdc_root, tmp_path):
     [
         ("truncate_image", "patient003_frame01.nii.gz", "truncated gzip"),
         ("missing_gt", "patient003_frame10_gt.nii.gz", "missing ground-truth"),
-        ("shape_mismatch", "patient003_frame01_gt.nii.gz", "differs from image shape"),
+        ("shape_mismatch", "patient003_frame01_gt.nii.gz", "differs from the shape"),
         ("affine_mismatch", "patient003_frame01_gt.nii.gz", "affine differs"),
         ("bad_labels", "patient003_frame01_gt.nii.gz", "unexpected label values"),
         ("nan_image", "patient003_frame01.nii.gz", "NaN or Inf"),
