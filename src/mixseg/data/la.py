@@ -38,9 +38,6 @@ log = logging.getLogger(__name__)
 TRAINING_DIR = "2018LA_Seg_Training Set"
 IMAGE_FILE, LABEL_FILE, H5_FILE = "lgemri.nrrd", "laendo.nrrd", "mri_norm2.h5"
 DEFAULT_SPACING_MM = 0.625
-# pynrrd on a damaged file raises these and more (StopIteration on an empty file, found by
-# tests/unit/data/test_fuzz_readers.py): any error inside nrrd.read is the file's.
-_READ_ERRORS = (Exception,)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +101,8 @@ def load_nrrd(path: Path) -> tuple[np.ndarray, tuple[float, ...] | None]:
         raise DataError(path, "file not found")
     try:
         data, header = nrrd.read(str(path))
-    except _READ_ERRORS as exc:
+    except Exception as exc:  # pynrrd raises a dozen types on damaged files, StopIteration on
+        # an empty one (found by tests/unit/data/test_fuzz_readers.py): any error here is the file's
         problem = f"unreadable or truncated NRRD ({type(exc).__name__}: {exc})"
         raise DataError(path, problem) from exc
     if header.get("dimension") != data.ndim:
