@@ -176,10 +176,10 @@ def _check_holds_cases(dataset: str, tmp: Path, source: Path | str) -> None:
         find(tmp)
     except DataError as exc:
         layout = {"acdc": "training/patientXXX/Info.cfg", "la": f"{la.TRAINING_DIR}/<ID>/"}
-        problem = (f"no {dataset} case found in this source (expected {layout[dataset]} "
-                   "inside; it is empty or another layout)")  # fmt: skip
-        hint = f"check data.{dataset}.local / url in params.yaml"
-        raise DataError(source, f"{problem}: {hint}") from exc
+        problem = (f"no {dataset} case found in this source given as data.{dataset} in "
+                   f"params.yaml (expected {layout[dataset]} inside; it is empty or another "
+                   "layout)")  # fmt: skip
+        raise DataError(source, problem) from exc
 
 
 def _local(dataset: str, local: str | None, tmp: Path) -> None:
