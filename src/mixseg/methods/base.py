@@ -24,9 +24,9 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from mixseg.data.batch import IGNORE, Batch
 from mixseg.losses import cross_entropy, partial_cross_entropy
 
-IGNORE = 255  # label value of pixels without supervision (ignore_index of the losses)
 TEACHER, STUDENT = 0, 1
 
 # Top-level weights of params.yaml (paper names): Eq. 5's, then the semi-supervised baselines'
@@ -102,27 +102,6 @@ def parse_divergence(spec: str) -> tuple[str, float | None]:
     raise ValueError(
         f"divergence must be kl, bhattacharyya or alpha<value> (e.g. alpha2), got {spec!r}"
     )
-
-
-@dataclasses.dataclass
-class Batch:
-    """One training batch; the first rows are the fully labelled images (``is_full``).
-
-    Attributes:
-        image: float (B, 1, *spatial).
-        mask: int64 (B, *spatial) full ground truth, ``IGNORE`` on rows that have none.
-        weak: int64 (B, *spatial) the other rows' targets: partial labels (the class on labelled
-            pixels, ``IGNORE`` elsewhere), dense pseudo-masks, or ``IGNORE`` everywhere.
-        is_full: bool (B,), True for fully labelled rows.
-    """
-
-    image: torch.Tensor
-    mask: torch.Tensor
-    weak: torch.Tensor
-    is_full: torch.Tensor
-
-    def to(self, device: torch.device) -> Batch:
-        return Batch(*(t.to(device, non_blocking=True) for t in dataclasses.astuple(self)))
 
 
 @dataclasses.dataclass

@@ -29,8 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mixseg.data.batch import Batch
 from mixseg.losses import EPS, cross_entropy
-from mixseg.methods.base import Batch, HyperParams, Method, StepContext
+from mixseg.methods.base import HyperParams, Method, StepContext
 
 GLOBAL_LAYER = "bottleneck"
 LOCAL_LAYERS = ("dec2_0", "dec1_0")  # paired with GLMIParams.local_padding

@@ -31,8 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mixseg.data.batch import Batch
 from mixseg.losses import EPS, cross_entropy
-from mixseg.methods.base import Batch, HyperParams, Method, StepContext
+from mixseg.methods.base import HyperParams, Method, StepContext
 from mixseg.methods.ema import ema_copy, ema_update, sigmoid_rampup
 
 

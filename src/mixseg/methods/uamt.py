@@ -35,8 +35,9 @@ import math
 import torch
 from torch import nn
 
+from mixseg.data.batch import Batch
 from mixseg.losses import cross_entropy, dice_loss
-from mixseg.methods.base import Batch, HyperParams, Method, StepContext
+from mixseg.methods.base import HyperParams, Method, StepContext
 from mixseg.methods.ema import ema_copy, ema_update, sigmoid_rampup
 
 UNCERTAINTY_EPS = 1e-6  # inside the log of the original's uncertainty
