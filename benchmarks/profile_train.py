@@ -227,8 +227,8 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
             note="before (one pass per head) / after (fit's validate, one pass): > 1 is faster",
         )
     )
-    # The resumable checkpoint fit writes every checkpoint_every steps (train._atomic_torch_save).
-    from mixseg.train import _atomic_torch_save
+    # The resumable checkpoint fit writes every checkpoint_every steps (atomic.torch_save).
+    from mixseg.atomic import torch_save
 
     ck = Ours(cfg, hp)
     ck.step()
@@ -242,7 +242,7 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
             "step": 1,
             "history": [],
         }
-        cs = timed(lambda: _atomic_torch_save(state, Path(tmp) / "checkpoint.pt"), repeats=5)
+        cs = timed(lambda: torch_save(state, Path(tmp) / "checkpoint.pt"), repeats=5)
     results.append(
         record(
             "checkpoint_amortised",

@@ -15,13 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from mixseg import atomic
 from mixseg.data import datasets
 from mixseg.infer import predict_heads, to_labels
 from mixseg.metrics import case_metrics
@@ -104,6 +104,4 @@ def write_outputs(rows: list[dict], summary: dict, out_dir: Path) -> None:
         ("cases.csv", buf.getvalue()),
         ("metrics.json", json.dumps(summary, indent=1) + "\n"),
     ):
-        tmp = out_dir / f".{name}.tmp-{os.getpid()}"
-        tmp.write_text(text)
-        os.replace(tmp, out_dir / name)
+        atomic.write_text(out_dir / name, text)

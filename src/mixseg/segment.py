@@ -18,8 +18,8 @@ temporary name in the output folder and renamed, so a failure never leaves a par
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import os
 import tempfile
 from pathlib import Path
 
@@ -27,7 +27,7 @@ import nibabel as nib
 import numpy as np
 import torch
 
-from mixseg import __version__, config, paths, scans
+from mixseg import __version__, atomic, config, paths, scans
 from mixseg.data.canonical import (
     _center_crop_or_pad,
     _zoom_slices,
@@ -237,21 +237,16 @@ def segment_file(
     out_img = type(src)(np.ascontiguousarray(mask.transpose(2, 1, 0)), src.affine, hdr)
     mask_file = out_dir / f"{job.stem}_mask.nii.gz"
     png_file = out_dir / f"{job.stem}_mask.png" if png else None
-    tmp_nii = out_dir / f".{job.stem}_mask.tmp-{os.getpid()}.nii.gz"
-    tmp_png = out_dir / f".{job.stem}_mask.tmp-{os.getpid()}.png"
     try:
-        nib.save(out_img, tmp_nii)
-        if png:
-            norm = normalize_intensity(image, pre.percentiles)
-            save_overlay(norm, mask, spacing, tmp_png, f"{job.path.name} ({head})")
-        os.replace(tmp_nii, mask_file)
-        if png:
-            os.replace(tmp_png, png_file)
+        with contextlib.ExitStack() as stack:
+            tmp_nii = stack.enter_context(atomic.replacing(mask_file, suffix=".nii.gz"))
+            nib.save(out_img, tmp_nii)
+            if png:
+                tmp_png = stack.enter_context(atomic.replacing(png_file, suffix=".png"))
+                norm = normalize_intensity(image, pre.percentiles)
+                save_overlay(norm, mask, spacing, tmp_png, f"{job.path.name} ({head})")
     except OSError as exc:
         raise DataError(mask_file, f"cannot write the output ({exc})") from exc
-    finally:
-        tmp_nii.unlink(missing_ok=True)
-        tmp_png.unlink(missing_ok=True)
     voxels = int(mask.sum())
     return Result(job.path, mask_file, png_file, voxels, voxels * float(np.prod(spacing)) / 1e3)
 

@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from mixseg import atomic
 from mixseg.config import TrainParams
 from mixseg.data import datasets
 from mixseg.data.patches import VolumePool, make_batch3d
@@ -167,13 +167,6 @@ def config_hash(resolved: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 def fit(
     *,
     dataset: str,
@@ -279,7 +272,7 @@ def fit(
                 _log(live, rec)
                 bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
             if done % tp.checkpoint_every == 0 and done < steps:
-                _atomic_torch_save(
+                atomic.torch_save(
                     {
                         "config_hash": chash,
                         "model": model.state_dict(),
@@ -309,7 +302,7 @@ def fit(
         ),
         "final": history[-1] if history else {},
     }
-    _atomic_torch_save(
+    atomic.torch_save(
         {
             "model": model.state_dict(),
             "config": resolved,
@@ -319,7 +312,7 @@ def fit(
         },
         out_dir / "model.pt",
     )
-    (out_dir / "train.json").write_text(json.dumps(summary, indent=1) + "\n")
+    atomic.write_json(out_dir / "train.json", summary)
     shutil.rmtree(scratch_dir, ignore_errors=True)
     return summary
 
