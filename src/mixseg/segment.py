@@ -35,7 +35,8 @@ from mixseg.data.canonical import (
     resample_inplane,
 )
 from mixseg.data.errors import DataError
-from mixseg.evaluate import HEADS_BY_DECODERS, load_model
+from mixseg.evaluate import load_model
+from mixseg.heads import heads_of, inference_head
 from mixseg.infer import predict_probs
 
 SUPPORTED_DATASETS = ("acdc",)
@@ -143,9 +144,9 @@ def resolve_head(model: torch.nn.Module, head: str | None, model_file: Path) -> 
     Raises:
         DataError: the run has no such head.
     """
-    heads = HEADS_BY_DECODERS[model.n_decoders]
+    heads = heads_of(model.n_decoders)
     if head is None:
-        return "student" if "student" in heads else "teacher"
+        return inference_head(model.n_decoders)
     if head not in heads:
         raise DataError(model_file, f"single-branch run: no {head} head (use --head teacher)")
     return head

@@ -158,13 +158,12 @@ def _objective(
 
 
 GLMI = Method(
-    "glmi",
-    1,
-    "full",
-    True,
-    frozenset({"lambda_gmi", "lambda_lmi", "lambda_cons", "glmi"}),
-    _objective,
+    name="glmi",
+    n_decoders=1,
+    full_pool="full",
     other_rows="none",
+    reads=frozenset({"lambda_gmi", "lambda_lmi", "lambda_cons", "glmi"}),
+    objective=_objective,
     sections=(("glmi", GLMIParams),),
     make_aux=_make_aux,
     own_forward=True,

@@ -133,13 +133,12 @@ def _after_step(model: nn.Module, aux: dict[str, nn.Module], step: int, hp: Hype
 
 
 SSCO = Method(
-    "ssco",
-    1,
-    "full",
-    True,
-    frozenset({"lambda_sp", "lambda_sc", "ssco"}),
-    _objective,
+    name="ssco",
+    n_decoders=1,
+    full_pool="full",
     other_rows="none",
+    reads=frozenset({"lambda_sp", "lambda_sc", "ssco"}),
+    objective=_objective,
     n_networks=2,
     sections=(("ssco", SSCOParams),),
     make_aux=_make_aux,

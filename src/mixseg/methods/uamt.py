@@ -136,13 +136,12 @@ def _after_step(model: nn.Module, aux: dict[str, nn.Module], step: int, hp: Hype
 
 
 UAMT = Method(
-    "uamt",
-    1,
-    "full",
-    True,
-    frozenset({"lambda_c", "uamt"}),
-    _objective,
+    name="uamt",
+    n_decoders=1,
+    full_pool="full",
     other_rows="none",
+    reads=frozenset({"lambda_c", "uamt"}),
+    objective=_objective,
     sections=(("uamt", UAMTParams),),
     make_aux=_make_aux,
     after_step=_after_step,
