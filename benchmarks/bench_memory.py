@@ -173,12 +173,10 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
 def _one_step(config_name: str) -> None:
     from benchmarks.bench_train import Ours, _configs
     from benchmarks.common import load_params
-    from mixseg.methods import get_method
-    from mixseg.runs import resolve_hyper
 
     params = load_params()
     cfg = next(c for c in _configs(params, quick=False) if c["config"] == config_name)
-    ours = Ours(cfg, resolve_hyper(params, get_method("kl_ent"), {}))
+    ours = Ours(cfg)
     ours.step()
     ours.step()
 

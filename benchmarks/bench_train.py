@@ -1,10 +1,12 @@
 """Training throughput of the dual UNet with the KL+Ent objective (DESIGN.md section 7).
 
-``ours`` is one step of ``mixseg.train.fit``'s loop body, line for line: the mixed batch
-(``datasets.make_batch`` from an in-memory pool), channels-last input and model, forward,
-``kl_ent``'s objective with the hyper-parameters ``runs.resolve_hyper`` gives from params.yaml,
-backward, Adam step, LR scheduler step. (The loop is copied here, not called: ``fit`` needs a
-prepared dataset, dvclive and validation; keep the two in step when ``fit`` changes.)
+``ours`` is one step of ``mixseg.train.fit``'s loop body, by calling its code: the run's
+sampler (``data.sampler.SliceSampler`` over in-memory pools) draws the mixed batch and
+``train.Trainer.step`` (built by ``train.build_trainer``, as ``fit`` builds it) runs the
+channels-last forward pass, ``kl_ent``'s objective, backward, the Adam step and the LR scheduler
+step. The run, its training settings and hyper-parameters are what a training stage resolves
+(``runs.resolve_run``) at each preset. Only ``fit``'s data loading, dvclive and validation are
+left out.
 
 ``reference`` is the simplest PyTorch loop on the same architecture, weights and batch: a
 pre-built batch in default (contiguous) memory format, ``model(x)``, Eq. 1-4 written with
@@ -26,6 +28,7 @@ Training is measured on the CPU (the project's target machine), float32, as ``fi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 from typing import Any
 
@@ -39,14 +42,23 @@ NAME = "train"
 
 
 def _configs(params: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
-    from mixseg import config
+    """The kl_ent run of each preset, as a training stage resolves it (``runs.resolve_run``),
+    with the benchmark's batch sizes and no logging, validation or checkpoints."""
+    from mixseg import runs
 
     out = []
     for preset in ("cpu", "paper"):
-        tp = config.load_section(params, f"presets.{preset}.acdc.train", config.TrainParams)
-        pre = config.load_section(
-            params, f"presets.{preset}.acdc.preprocess", config.PreprocessParams
+        # The benchmarks have no splits.json: the ratio is named (it does not change a step).
+        ratio = str(params["settings"]["default_ratio"])
+        run = runs.resolve_run(
+            {**params, "preset": preset},
+            dataset="acdc",
+            method="kl_ent",
+            setting="set3",
+            seed=0,
+            overrides={"ratio": ratio},
         )
+        tp = run.tp
         bf, bw = tp.batch_full, tp.batch_weak
         if preset == "cpu":
             warmup, repeats = (2, 5) if quick else (3, 15)
@@ -56,146 +68,89 @@ def _configs(params: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
             warmup, repeats = (1, 1) if quick else (1, 2)
             if quick:
                 bf, bw = 1, 2  # quick mode: 1 + 2 images instead of 8 + 16
+        never = 10**9
+        bench_tp = dataclasses.replace(
+            tp,
+            batch_full=bf,
+            batch_weak=bw,
+            steps=tp.steps or 1000,
+            epochs=None,
+            log_every=never,
+            val_every=never,
+            checkpoint_every=never,
+            threads=None,
+        )
         out.append(
             {
                 "config": f"{preset}",
                 "base": tp.base,
                 "padding": tp.padding,
-                "size": list(pre.size),
+                "size": list(run.preprocess.size),
                 "batch_full": bf,
                 "batch_weak": bw,
                 "lr": tp.lr,
-                "optimizer": tp.optimizer,
-                "lr_schedule": tp.lr_schedule,
-                "weight_decay": tp.weight_decay,
-                "steps": tp.steps or 1000,
+                "steps": bench_tp.steps,
                 "warmup": warmup,
                 "repeats": repeats,
                 "diagnose": preset == "cpu",
                 # FLOPs are counted on a 1 + 2 image step and scaled (conv/matmul FLOPs are linear
                 # in the batch): counting runs a real step, 90 s at the paper's batch.
                 "flop_batch": (1, 2) if preset == "paper" else (bf, bw),
+                "run": run,
+                "tp": bench_tp,
+                "hp": run.hp,
             }
         )
     return out
 
 
-def _tp(cfg: dict[str, Any]):
-    from mixseg.config import TrainParams
-
-    return TrainParams(
-        base=cfg["base"],
-        padding=cfg["padding"],
-        batch_full=cfg["batch_full"],
-        batch_weak=cfg["batch_weak"],
-        batch_unlabeled=cfg["batch_full"],
-        patch=None,
-        stride=None,
-        steps=cfg["steps"],
-        epochs=None,
-        optimizer=cfg["optimizer"],
-        lr=cfg["lr"],
-        lr_schedule=cfg["lr_schedule"],
-        weight_decay=cfg["weight_decay"],
-        log_every=10**9,
-        val_every=10**9,
-        checkpoint_every=10**9,
-        threads=None,
-    )
-
-
 class Ours:
-    """A step of ``fit``'s loop: ``make_batch`` then ``train.train_step`` (the very code of the
-    training stages), on CPU without AMP as ``fit`` runs there. ``label_phases`` (the profile's
-    diagnosis variant) splits the step into labelled phases instead."""
+    """A step of ``fit``'s loop by the very code of the training stages: the run's sampler
+    (``data.sampler.SliceSampler``, over in-memory pools) gives the batch and
+    ``train.Trainer.step`` runs the forward pass, the objective, backward and the optimiser and
+    scheduler steps, on CPU without AMP as ``fit`` runs there. ``label_phases`` (the profile)
+    labels the step's phases; ``channels_last=False`` (a diagnosis) runs the model and its input
+    in the default memory format."""
 
     def __init__(
         self,
         cfg: dict[str, Any],
-        hp,
         seed: int = 0,
         channels_last: bool = True,
         label_phases: bool = False,
     ):
+        from mixseg.data.sampler import SliceSampler
         from mixseg.methods import get_method
-        from mixseg.models import build_model
-        from mixseg.train import make_optimizer, make_scheduler
+        from mixseg.train import build_trainer
 
-        self.cfg, self.hp, self.seed = cfg, hp, seed
-        self.method = get_method("kl_ent")
-        size = tuple(cfg["size"])
-        n = 4 * (cfg["batch_full"] + cfg["batch_weak"])
-        self.full = synthetic_pool(n, size, seed=1)
-        self.weak = synthetic_pool(n, size, seed=2, weak=True)
-        self.device, self.amp = torch.device("cpu"), False
-        tp = _tp(cfg)
-        torch.manual_seed(seed)
-        model = build_model(dims=2, base=cfg["base"], n_decoders=2, padding=cfg["padding"])
-        # channels_last=False / label_phases=True: diagnosis variants (benchmarks.profile_train).
-        self.fmt = torch.channels_last if channels_last else torch.contiguous_format
+        self.cfg, self.seed = cfg, seed
+        bf, bw = cfg["batch_full"], cfg["batch_weak"]
+        tp = dataclasses.replace(cfg["tp"], batch_full=bf, batch_weak=bw)
+        size, n = tuple(cfg["size"]), 4 * (bf + bw)
+        full = synthetic_pool(n, size, seed=1)
+        self.sampler = SliceSampler(full, synthetic_pool(n, size, seed=2, weak=True), seed, bf, bw)
+        method, cpu = get_method("kl_ent"), torch.device("cpu")
+        self.trainer = build_trainer(2, method, cfg["hp"], tp, seed, tp.steps, cpu, False)
+        if not channels_last:
+            self.trainer.model.to(memory_format=torch.contiguous_format)
+            self.trainer.layout = torch.contiguous_format
+        self.model = self.trainer.model
         self.phase = torch.profiler.record_function if label_phases else contextlib.nullcontext
-        self.labelled = label_phases
-        self.model = model.to(self.device, memory_format=self.fmt)
-        self.opt = make_optimizer(list(self.model.parameters()), tp)
-        self.sched = make_scheduler(self.opt, tp, tp.steps)
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.amp)
         self.steps = itertools.count()
         self.model.train()
 
     def batch(self, step: int):
-        from mixseg.data import datasets
-
-        return datasets.make_batch(
-            step, self.seed, self.full, self.weak, self.cfg["batch_full"], self.cfg["batch_weak"]
-        )
+        return self.sampler.batch(step)
 
     def loss(self, batch) -> torch.Tensor:
-        x = batch.image.contiguous(memory_format=self.fmt)
-        with torch.autocast(self.device.type, enabled=self.amp):
-            logits = self.model(x)
-        terms = self.method.objective([lg.float() for lg in logits], batch, self.hp, None)
-        return sum(terms.values())
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.model(x)
+        """The step's loss on ``batch`` without the update (``Trainer.loss``)."""
+        return self.trainer.loss(batch, 0)[0]
 
     def step(self) -> None:
-        if not self.labelled:
-            from mixseg.methods.base import StepContext
-            from mixseg.train import train_step
-
-            step = next(self.steps)
-            batch = self.batch(step).to(self.device)
-            x = batch.image.contiguous(memory_format=self.fmt)
-            ctx = StepContext(step, self.cfg["steps"], self.model, {}, x)
-            train_step(
-                self.model,
-                batch,
-                self.method,
-                self.hp,
-                ctx,
-                self.opt,
-                self.scaler,
-                self.sched,
-                self.amp,
-            )
-            return
         step = next(self.steps)
         with self.phase("make_batch"):
-            batch = self.batch(step).to(self.device)
-        x = batch.image.contiguous(memory_format=self.fmt)
-        with self.phase("forward"), torch.autocast(self.device.type, enabled=self.amp):
-            logits = self.forward(x)
-        with self.phase("objective"):
-            terms = self.method.objective([lg.float() for lg in logits], batch, self.hp, None)
-            loss = sum(terms.values())
-        with self.phase("backward"):
-            self.opt.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()
-        with self.phase("optimizer"):
-            self.scaler.step(self.opt)
-            self.scaler.update()
-            self.sched.step()
+            batch = self.batch(step)
+        self.trainer.step(batch, step, phase=self.phase)
 
 
 class Reference:
@@ -260,19 +215,15 @@ def count_flops(fn) -> int:
 
 
 def run(quick: bool, **_: Any) -> dict[str, Any]:
-    from mixseg.methods import get_method
-    from mixseg.runs import resolve_hyper
-
     params = load_params()
-    hp = resolve_hyper(params, get_method("kl_ent"), {})
     results = []
     peak = peak_matmul(quick)
     results.append(peak)
     for cfg in _configs(params, quick):
         c, bsz = cfg["config"], cfg["batch_full"] + cfg["batch_weak"]
-        ours = Ours(cfg, hp)
+        ours = Ours(cfg)
         batch0 = ours.batch(0)
-        ref = Reference(cfg, hp, batch0)
+        ref = Reference(cfg, cfg["hp"], batch0)
         # Same weights, same batch, eval mode (no dropout, BN running stats): same loss.
         ours.model.eval()
         ref.model.eval()
@@ -282,7 +233,8 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
         ref.model.train()
         fns = {"ours": ours.step, "reference": ref.step}
         if cfg["diagnose"]:
-            fns["reference_channels_last"] = Reference(cfg, hp, batch0, channels_last=True).step
+            ref_cl = Reference(cfg, cfg["hp"], batch0, channels_last=True)
+            fns["reference_channels_last"] = ref_cl.step
         secs = timed_interleaved(fns, repeats=cfg["repeats"], warmup=cfg["warmup"])
         p = {k: cfg[k] for k in ("base", "padding", "size", "batch_full", "batch_weak")}
         for key, s in secs.items():
@@ -335,7 +287,7 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
         if tuple(fb) == (cfg["batch_full"], cfg["batch_weak"]):
             flops, how = count_flops(ours.step), "one step of ours"
         else:
-            small = Ours({**cfg, "batch_full": fb[0], "batch_weak": fb[1]}, hp)
+            small = Ours({**cfg, "batch_full": fb[0], "batch_weak": fb[1]})
             flops = count_flops(small.step) * bsz // sum(fb)
             how = f"one {fb[0]} + {fb[1]} image step of ours, scaled to {bsz} images"
             del small

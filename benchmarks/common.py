@@ -15,7 +15,6 @@ is not timed (FLOPs per step, a parameter count) is a record with one repeat. ``
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
 import statistics
@@ -191,23 +190,6 @@ def document(
         "results": results,
         **extra,
     }
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON through a temporary file and a rename (never half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
-
-
-def write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def load_params() -> dict[str, Any]:

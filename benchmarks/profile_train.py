@@ -29,12 +29,25 @@ import torch
 from benchmarks.bench_train import Ours, _configs
 from benchmarks.common import load_params, record, timed, timed_interleaved
 from benchmarks.volumes import canonical_volumes
+from mixseg.heads import HEADS
 
 NAME = "profile"
 PHASES = ("make_batch", "forward", "objective", "backward", "optimizer")
 
 
-class TeacherOnFullRows(Ours):
+class _Variant(Ours):
+    """Ours with the network's forward pass replaced by ``forward`` (``Trainer.step`` calls
+    ``model(x)``, so the real step runs the variant)."""
+
+    def __init__(self, cfg: dict[str, Any]):
+        super().__init__(cfg)
+        self.model.forward = self.forward
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        raise NotImplementedError
+
+
+class TeacherOnFullRows(_Variant):
     """Ours, but decoder 0 (teacher) sees only the fully labelled rows (the first ``nf``).
 
     The objective indexes ``logits[TEACHER][batch.is_full]``, so the teacher tensor is padded
@@ -43,19 +56,14 @@ class TeacherOnFullRows(Ours):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         m, nf = self.model, self.cfg["batch_full"]
-        e1 = m.enc1(x)
-        e2 = m.enc2(e1)
-        e3 = m.enc3(e2)
-        e4 = m.enc4(e3)
-        centre = m.center(e4)
-        skips = [e1, e2, e3, e4]
+        centre, _, skips = m.encode(x)
         student = m.decoders[1](centre, skips)
         teacher = m.decoders[0](centre[:nf], [s[:nf] for s in skips])
         pad = teacher.new_zeros((x.shape[0] - nf, *teacher.shape[1:]))
         return [torch.cat([teacher, pad]), student]
 
 
-class SharedSkipResize(Ours):
+class SharedSkipResize(_Variant):
     """Ours, with each encoder skip resized once and shared by both decoders (the UNet resizes
     the *pooled* encoder outputs bilinearly to every decoder's size: the two decoders resize the
     same tensors to the same sizes). Outputs are identical; gradients equal up to summation
@@ -65,41 +73,32 @@ class SharedSkipResize(Ours):
         from mixseg.models.unet import _resize
 
         m = self.model
-        e1 = m.enc1(x)
-        e2 = m.enc2(e1)
-        e3 = m.enc3(e2)
-        e4 = m.enc4(e3)
-        centre = m.center(e4)
+        centre, _, skips = m.encode(x)
         cache: dict = {}
 
-        def skip(k: int, e: torch.Tensor, size) -> torch.Tensor:
-            key = (k, tuple(size))
+        def resize(e: torch.Tensor, size) -> torch.Tensor:
+            key = (id(e), tuple(size))
             if key not in cache:
                 cache[key] = _resize(e, size)
             return cache[key]
 
-        outs = []
-        for dec in m.decoders:
-            d = dec.dec4(torch.cat([centre, skip(4, e4, centre.shape[2:])], 1))
-            d = dec.dec3(torch.cat([d, skip(3, e3, d.shape[2:])], 1))
-            d = dec.dec2(torch.cat([d, skip(2, e2, d.shape[2:])], 1))
-            d = dec.dec1(torch.cat([d, skip(1, e1, d.shape[2:])], 1))
-            outs.append(_resize(dec.final(d), x.shape[2:]))
-        return outs
+        return [_resize(dec(centre, skips, resize), x.shape[2:]) for dec in m.decoders]
 
 
-def _fused_adam(cfg, hp) -> Ours:
+def _fused_adam(cfg) -> Ours:
     """Ours with ``torch.optim.Adam(..., fused=True)`` (same betas and lr; constant LR)."""
-    o = Ours(cfg, hp)
-    o.opt = torch.optim.Adam(o.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99), fused=True)
-    o.sched = torch.optim.lr_scheduler.LambdaLR(o.opt, lambda s: 1.0)
+    o = Ours(cfg)
+    o.trainer.opt = torch.optim.Adam(
+        o.model.parameters(), lr=cfg["lr"], betas=(0.9, 0.99), fused=True
+    )
+    o.trainer.sched = torch.optim.lr_scheduler.LambdaLR(o.trainer.opt, lambda s: 1.0)
     return o
 
 
-def _profile(cfg, hp, steps: int) -> tuple[dict[str, float], list[dict[str, Any]], float]:
+def _profile(cfg, steps: int) -> tuple[dict[str, float], list[dict[str, Any]], float]:
     from torch.profiler import ProfilerActivity, profile
 
-    ours = Ours(cfg, hp, label_phases=True)
+    ours = Ours(cfg, label_phases=True)
     for _ in range(2):
         ours.step()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -133,25 +132,21 @@ def _validate_per_head(model, cases) -> None:
     from mixseg.infer import predict_labels
     from mixseg.metrics import dice
 
-    for head in ("teacher", "student", "ensemble"):
+    for head in HEADS:
         for c in cases:
             dice(predict_labels(model, c.image, head), c.label)
 
 
 def run(quick: bool, **_: Any) -> dict[str, Any]:
-    from mixseg import config
-    from mixseg.methods import get_method
-    from mixseg.runs import resolve_hyper
     from mixseg.train import validate
 
     params = load_params()
-    hp = resolve_hyper(params, get_method("kl_ent"), {})
     cfg = next(c for c in _configs(params, quick) if c["config"] == "cpu")
-    tp = config.load_section(params, "presets.cpu.acdc.train", config.TrainParams)
+    tp = cfg["run"].tp  # the stage's settings (the benchmark's own never validates)
     p = {k: cfg[k] for k in ("base", "padding", "size", "batch_full", "batch_weak")}
     results = []
 
-    phases, top, self_ms = _profile(cfg, hp, steps=3 if quick else 10)
+    phases, top, self_ms = _profile(cfg, steps=3 if quick else 10)
     step_ms = sum(phases.values())
     for name in PHASES:
         results.append(
@@ -167,11 +162,11 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
     reps, warm = (5, 2) if quick else (20, 3)
     secs = timed_interleaved(
         {
-            "ours": Ours(cfg, hp).step,
-            "teacher_on_full_rows": TeacherOnFullRows(cfg, hp).step,
-            "contiguous": Ours(cfg, hp, channels_last=False).step,
-            "shared_skip_resize": SharedSkipResize(cfg, hp).step,
-            "fused_adam": _fused_adam(cfg, hp).step,
+            "ours": Ours(cfg).step,
+            "teacher_on_full_rows": TeacherOnFullRows(cfg).step,
+            "contiguous": Ours(cfg, channels_last=False).step,
+            "shared_skip_resize": SharedSkipResize(cfg).step,
+            "fused_adam": _fused_adam(cfg).step,
         },
         repeats=reps,
         warmup=warm,
@@ -191,10 +186,10 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
 
     # Validation as fit does it, against one forward per volume for all three heads.
     vols = canonical_volumes(10, "crop", tuple(cfg["size"]), 2.0)
-    model = Ours(cfg, hp).model
+    model = Ours(cfg).model
     vsecs = timed_interleaved(
         {
-            "fit_validate": lambda: validate(model, vols, ("teacher", "student", "ensemble"), tp),
+            "fit_validate": lambda: validate(model, vols, HEADS, tp),
             "per_head_before": lambda: _validate_per_head(model, vols),
         },
         repeats=3 if quick else 10,
@@ -227,22 +222,14 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
             note="before (one pass per head) / after (fit's validate, one pass): > 1 is faster",
         )
     )
-    # The resumable checkpoint fit writes every checkpoint_every steps (train._atomic_torch_save).
-    from mixseg.train import _atomic_torch_save
+    # The resumable checkpoint fit writes every checkpoint_every steps (checkpoint.Scratch).
+    from mixseg.checkpoint import Scratch
 
-    ck = Ours(cfg, hp)
+    ck = Ours(cfg)
     ck.step()
     with tempfile.TemporaryDirectory(prefix="mixseg-bench-ckpt-") as tmp:
-        state = {
-            "model": ck.model.state_dict(),
-            "optimizer": ck.opt.state_dict(),
-            "scheduler": ck.sched.state_dict(),
-            "scaler": ck.scaler.state_dict(),
-            "rng": torch.get_rng_state(),
-            "step": 1,
-            "history": [],
-        }
-        cs = timed(lambda: _atomic_torch_save(state, Path(tmp) / "checkpoint.pt"), repeats=5)
+        scratch = Scratch(Path(tmp) / "checkpoint.pt", "bench")
+        cs = timed(lambda: scratch.save(ck.trainer, 1, []), repeats=5)
     results.append(
         record(
             "checkpoint_amortised",
@@ -252,11 +239,11 @@ def run(quick: bool, **_: Any) -> dict[str, Any]:
             note=f"one resumable checkpoint: {1e3 * sorted(cs)[len(cs) // 2]:.1f} ms",
         )
     )
-    sampler = Ours(cfg, hp)
+    sampler = Ours(cfg)
     bt = timed(lambda: sampler.batch(next(sampler.steps)), repeats=50, warmup=2)
     results.append(
         record(
-            "make_batch", "ms", [1e3 * t for t in bt], params=p, note="datasets.make_batch alone"
+            "make_batch", "ms", [1e3 * t for t in bt], params=p, note="the sampler's batch alone"
         )
     )
     return {

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import write_text
+from mixseg.atomic import write_text
 
 ORDER = ("train", "infer", "metrics", "data", "dvc", "memory", "profile")
 TITLES = {

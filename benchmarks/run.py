@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, report  # noqa: E402
+from mixseg import atomic  # noqa: E402
 
 GROUPS = {
     "train": "benchmarks.bench_train",
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         doc = common.document(name, args.quick, results, seconds=round(dt, 1), **res)
         if error:
             doc["error"] = error
-        common.write_json(out / f"{name}.json", doc)
+        atomic.write_json(out / f"{name}.json", doc)
         for r in results:
             if "skipped" in r:
                 print(f"  {r['name']}: skipped ({r['skipped']})")

@@ -13,19 +13,14 @@ data/eval/<ds>/<setting>/<run>/seed<k>/ (cases.csv, metrics.json).
 """
 
 import argparse
-import dataclasses
 import logging
 
-import torch
-
-from mixseg import __version__, config, paths, runs
-from mixseg.data.datasets import read_splits
+from mixseg import config, runs
 from mixseg.evaluate import evaluate_run, write_outputs
-from mixseg.methods import get_method
 from mixseg.train import fit
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", required=True, choices=["acdc", "la"])
     parser.add_argument("--method", required=True)
@@ -44,58 +39,25 @@ def main(argv: list[str] | None = None) -> None:
         help="proposals: the run (same setting and seed) giving the pseudo-masks",
     )
     parser.add_argument("--params", default=str(config.PARAMS_FILE))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    return parser.parse_args(argv)
 
-    params = config.read_params(args.params)
-    method = get_method(args.method)
-    overrides = runs.parse_overrides(args.set)
-    tp_key = config.preset_key(params, args.dataset, "train")
-    tp = config.load_section(params, tp_key, config.TrainParams)
-    if tp.threads:
-        torch.set_num_threads(tp.threads)
-    pre_key = config.preset_key(params, args.dataset, "preprocess")
-    pre = config.load_section(params, pre_key, config.PreprocessParams)
-    hp = runs.resolve_hyper(params, method, overrides)
-    ratio = int(overrides.get("ratio", read_splits(args.dataset)["default_ratio"]))
-    name = runs.stage_run_name(args.method, overrides, args.pseudo_from)
-    pseudo = None
-    if args.pseudo_from:
-        pseudo = paths.run_dir(args.dataset, args.setting, args.pseudo_from, args.seed) / "model.pt"
-    resolved = {
-        "dataset": args.dataset,
-        "method": args.method,
-        "run": name,
-        "setting": args.setting,
-        "seed": args.seed,
-        "ratio": ratio,
-        "overrides": overrides,
-        "pseudo_from": args.pseudo_from,
-        "hyper": dataclasses.asdict(hp),
-        "train": dataclasses.asdict(tp),
-        "train_key": tp_key,
-        # How the images were preprocessed: `mixseg segment` applies the same to new scans.
-        "preprocess": dataclasses.asdict(pre),
-        "versions": {"mixseg": __version__, "torch": str(torch.__version__)},
-    }
-    out_dir = paths.run_dir(args.dataset, args.setting, name, args.seed)
-    summary = fit(
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    run = runs.resolve_run(
+        config.read_params(args.params),
         dataset=args.dataset,
-        method=method,
-        hp=hp,
-        tp=tp,
+        method=args.method,
         setting=args.setting,
-        ratio=ratio,
         seed=args.seed,
-        resolved=resolved,
-        out_dir=out_dir,
-        scratch_dir=paths.scratch_dir(args.dataset, args.setting, name, args.seed),
-        pseudo_from=pseudo,
+        overrides=runs.parse_overrides(args.set),
+        pseudo_from=args.pseudo_from,
     )
-    logging.info("%s: %s", name, summary)
-    rows, metrics = evaluate_run(args.dataset, out_dir / "model.pt")
-    write_outputs(rows, metrics, paths.eval_dir(args.dataset, args.setting, name, args.seed))
-    logging.info("%s %s seed %d, test: %s", args.setting, name, args.seed, metrics["heads"])
+    logging.info("%s: %s", run.name, fit(run))
+    rows, metrics = evaluate_run(run.dataset, run.out_dir / "model.pt")
+    write_outputs(rows, metrics, run.eval_dir)
+    logging.info("%s %s seed %d, test: %s", run.setting, run.name, run.seed, metrics["heads"])
 
 
 if __name__ == "__main__":

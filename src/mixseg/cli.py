@@ -14,10 +14,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from mixseg import __version__
+from mixseg import __version__, heads
 
 EXIT_OK, EXIT_ERROR = 0, 2
-HEADS = ("student", "teacher", "ensemble")  # infer.HEAD_DECODERS; not imported: pulls in torch
 
 SEGMENT_EPILOG = """\
 RUN is a run directory (holding model.pt), a model.pt file, or a run name looked up as
@@ -70,7 +69,9 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--run", required=True, help="run directory, model.pt file or run name")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument(
-        "--head", choices=HEADS, help="network head (default: student; teacher if single-branch)"
+        "--head",
+        choices=heads.HEADS,
+        help="network head (default: student; teacher if single-branch)",
     )
     p.add_argument(
         "--frame",

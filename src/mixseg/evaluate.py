@@ -15,19 +15,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from mixseg import atomic
 from mixseg.data import datasets
+from mixseg.heads import heads_of
 from mixseg.infer import predict_heads, to_labels
 from mixseg.metrics import case_metrics
 from mixseg.models import build_model
-
-HEADS_BY_DECODERS = {1: ("teacher",), 2: ("teacher", "student", "ensemble")}
 
 
 def load_model(
@@ -60,7 +59,7 @@ def evaluate_run(dataset: str, model_file: Path, split: str = "test") -> tuple[l
     model, cfg = load_model(model_file)
     meta = datasets.read_splits(dataset)
     cases = datasets.val_cases(dataset, meta, split)
-    heads = HEADS_BY_DECODERS[model.n_decoders]
+    heads = heads_of(model.n_decoders)
     tp = cfg["train"]
     rows: list[dict[str, Any]] = []
     for case in cases:
@@ -104,6 +103,4 @@ def write_outputs(rows: list[dict], summary: dict, out_dir: Path) -> None:
         ("cases.csv", buf.getvalue()),
         ("metrics.json", json.dumps(summary, indent=1) + "\n"),
     ):
-        tmp = out_dir / f".{name}.tmp-{os.getpid()}"
-        tmp.write_text(text)
-        os.replace(tmp, out_dir / name)
+        atomic.write_text(out_dir / name, text)

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from mixseg.heads import OUTPUTS
 from mixseg.sliding import sliding_window
 
-HEAD_DECODERS = {"teacher": (0,), "student": (1,), "ensemble": (0, 1)}
 WINDOWS_PER_PASS = 4  # 3D windows per forward pass (memory: 4 x 80x112x112 at paper scale)
 
 
@@ -28,7 +28,7 @@ def model_dims(model: torch.nn.Module) -> int:
 
 
 def _check_heads(model: torch.nn.Module, heads: Sequence[str]) -> tuple[int, ...]:
-    needed = sorted({d for h in heads for d in HEAD_DECODERS[h]})
+    needed = sorted({d for h in heads for d in OUTPUTS[h]})
     if needed[-1] >= model.n_decoders:
         raise ValueError(
             f"heads {list(heads)} need {needed[-1] + 1} outputs, model has {model.n_decoders}"
@@ -91,8 +91,7 @@ def predict_heads(
     model.train(was_training)
     index = {d: i for i, d in enumerate(outputs)}
     return {
-        h: np.mean([probs[index[d]] for d in HEAD_DECODERS[h]], axis=0).astype(np.float32)
-        for h in heads
+        h: np.mean([probs[index[d]] for d in OUTPUTS[h]], axis=0).astype(np.float32) for h in heads
     }
 
 

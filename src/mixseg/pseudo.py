@@ -12,12 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from mixseg.evaluate import load_model
+from mixseg.heads import inference_head
 from mixseg.infer import predict_labels
-
-
-def inference_head(n_outputs: int) -> str:
-    """The head a run is used with: ``student`` of a dual model, else ``teacher``."""
-    return "student" if n_outputs == 2 else "teacher"
 
 
 def pseudo_masks(model_file: Path, images: list[np.ndarray]) -> list[np.ndarray]:

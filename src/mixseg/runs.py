@@ -3,16 +3,22 @@ hyper-parameters. Everything not overridden is inherited from the top-level keys
 ``params.yaml`` (the paper's names), and a run's DVC stage must declare exactly the keys it
 inherits (``inherited_keys``): then ``dvc exp run -S lambda_kd=10`` re-runs exactly the runs
 that use the default λkd. ``tests/unit/test_dvc_yaml.py`` checks every stage against this.
+
+The run contract: ``resolve_run`` is the one place that turns a command line's (dataset, method,
+setting, seed, overrides, pseudo-mask source) and ``params.yaml`` into a ``Run``, the fully
+resolved run that ``train.fit`` trains and whose ``config()`` is saved in ``model.pt`` (and read
+back by ``mixseg segment``). The stage script and the benchmarks build their runs with it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
-from mixseg import config
-from mixseg.methods import Method
-from mixseg.methods.base import WEIGHT_KEYS, HyperParams, KDParams, parse_divergence
+from mixseg import __version__, config, paths
+from mixseg.methods import get_method
+from mixseg.methods.base import WEIGHT_KEYS, HyperParams, KDParams, Method, parse_divergence
 
 # Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3,
 # uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8).
@@ -113,3 +119,125 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
 @dataclasses.dataclass(frozen=True)
 class _Number:
     value: float
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Run:
+    """One resolved training run: what ``train.fit`` needs, and where its outputs go.
+
+    Attributes:
+        method: the method's identifier (``recipe`` is its registered ``Method``).
+        name: the run directory's name (``stage_run_name``), e.g. ``kl_ent-lkd10``.
+        ratio: partially / fully labelled patients of the setting.
+        overrides: the command line's ``--set`` values, verbatim.
+        pseudo_from: the run (same setting and seed) whose pseudo-masks a proposals run uses.
+        hp, tp: the resolved hyper-parameters and training settings.
+        train_key: the dotted params key ``tp`` was read from (the preset's section).
+        preprocess: how the images were preprocessed (``mixseg segment`` repeats it).
+    """
+
+    dataset: str
+    method: str
+    name: str
+    setting: str
+    seed: int
+    ratio: int
+    overrides: dict[str, str]
+    pseudo_from: str | None
+    hp: HyperParams
+    tp: config.TrainParams
+    train_key: str
+    preprocess: config.PreprocessParams
+
+    @property
+    def recipe(self) -> Method:
+        """The registered method this run trains (``methods.get_method``)."""
+        return get_method(self.method)
+
+    @property
+    def out_dir(self) -> Path:
+        return paths.run_dir(self.dataset, self.setting, self.name, self.seed)
+
+    @property
+    def scratch_dir(self) -> Path:
+        return paths.scratch_dir(self.dataset, self.setting, self.name, self.seed)
+
+    @property
+    def eval_dir(self) -> Path:
+        return paths.eval_dir(self.dataset, self.setting, self.name, self.seed)
+
+    @property
+    def pseudo_model(self) -> Path | None:
+        """``model.pt`` of the ``pseudo_from`` run, if any."""
+        if self.pseudo_from is None:
+            return None
+        return paths.run_dir(self.dataset, self.setting, self.pseudo_from, self.seed) / "model.pt"
+
+    def config(self) -> dict[str, Any]:
+        """The resolved configuration saved with the weights; its hash decides whether a
+        scratch checkpoint may be resumed. Plain JSON-able data."""
+        import torch  # here: naming runs (the DVC generator) needs no torch
+
+        return {
+            "dataset": self.dataset,
+            # The strings as given (not the registry's): pickle shares equal objects, so this
+            # keeps model.pt byte-identical to the files written before this function existed.
+            "method": self.method,
+            "run": self.name,
+            "setting": self.setting,
+            "seed": self.seed,
+            "ratio": self.ratio,
+            "overrides": self.overrides,
+            "pseudo_from": self.pseudo_from,
+            "hyper": dataclasses.asdict(self.hp),
+            "train": dataclasses.asdict(self.tp),
+            "train_key": self.train_key,
+            "preprocess": dataclasses.asdict(self.preprocess),
+            "versions": {"mixseg": __version__, "torch": str(torch.__version__)},
+        }
+
+
+def resolve_run(
+    params: dict[str, Any],
+    *,
+    dataset: str,
+    method: str,
+    setting: str,
+    seed: int,
+    overrides: dict[str, str] | None = None,
+    pseudo_from: str | None = None,
+) -> Run:
+    """The run of a train stage's command line, resolved against ``params``.
+
+    The training settings and preprocessing come from the selected preset's sections of
+    ``dataset``; the hyper-parameters from ``resolve_hyper``; the ratio from ``overrides`` or,
+    by default, the one ``preprocess`` prepared (``splits.json``, so the data must exist).
+
+    Raises:
+        ValueError: unknown method, or ``pseudo_from`` given to a method other than proposals
+            (or missing for it); ``config.ConfigError``: a bad or missing params key.
+    """
+    overrides = dict(overrides or {})
+    m = get_method(method)  # fails early on an unknown name
+    train_key = config.preset_key(params, dataset, "train")
+    pre_key = config.preset_key(params, dataset, "preprocess")
+    if "ratio" in overrides:
+        ratio = int(overrides["ratio"])
+    else:
+        from mixseg.data.datasets import read_splits  # reads data/processed/<dataset>
+
+        ratio = int(read_splits(dataset)["default_ratio"])
+    return Run(
+        dataset=dataset,
+        method=method,
+        name=stage_run_name(method, overrides, pseudo_from),
+        setting=setting,
+        seed=seed,
+        ratio=ratio,
+        overrides=overrides,
+        pseudo_from=pseudo_from,
+        hp=resolve_hyper(params, m, overrides),
+        tp=config.load_section(params, train_key, config.TrainParams),
+        train_key=train_key,
+        preprocess=config.load_section(params, pre_key, config.PreprocessParams),
+    )

@@ -18,8 +18,8 @@ temporary name in the output folder and renamed, so a failure never leaves a par
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import os
 import tempfile
 from pathlib import Path
 
@@ -27,7 +27,7 @@ import nibabel as nib
 import numpy as np
 import torch
 
-from mixseg import __version__, config, paths, scans
+from mixseg import __version__, atomic, config, paths, scans
 from mixseg.data.canonical import (
     _center_crop_or_pad,
     _zoom_slices,
@@ -35,7 +35,8 @@ from mixseg.data.canonical import (
     resample_inplane,
 )
 from mixseg.data.errors import DataError
-from mixseg.evaluate import HEADS_BY_DECODERS, load_model
+from mixseg.evaluate import load_model
+from mixseg.heads import heads_of, inference_head
 from mixseg.infer import predict_probs
 
 SUPPORTED_DATASETS = ("acdc",)
@@ -143,9 +144,9 @@ def resolve_head(model: torch.nn.Module, head: str | None, model_file: Path) -> 
     Raises:
         DataError: the run has no such head.
     """
-    heads = HEADS_BY_DECODERS[model.n_decoders]
+    heads = heads_of(model.n_decoders)
     if head is None:
-        return "student" if "student" in heads else "teacher"
+        return inference_head(model.n_decoders)
     if head not in heads:
         raise DataError(model_file, f"single-branch run: no {head} head (use --head teacher)")
     return head
@@ -237,21 +238,16 @@ def segment_file(
     out_img = type(src)(np.ascontiguousarray(mask.transpose(2, 1, 0)), src.affine, hdr)
     mask_file = out_dir / f"{job.stem}_mask.nii.gz"
     png_file = out_dir / f"{job.stem}_mask.png" if png else None
-    tmp_nii = out_dir / f".{job.stem}_mask.tmp-{os.getpid()}.nii.gz"
-    tmp_png = out_dir / f".{job.stem}_mask.tmp-{os.getpid()}.png"
     try:
-        nib.save(out_img, tmp_nii)
-        if png:
-            norm = normalize_intensity(image, pre.percentiles)
-            save_overlay(norm, mask, spacing, tmp_png, f"{job.path.name} ({head})")
-        os.replace(tmp_nii, mask_file)
-        if png:
-            os.replace(tmp_png, png_file)
+        with contextlib.ExitStack() as stack:
+            tmp_nii = stack.enter_context(atomic.replacing(mask_file, suffix=".nii.gz"))
+            nib.save(out_img, tmp_nii)
+            if png:
+                tmp_png = stack.enter_context(atomic.replacing(png_file, suffix=".png"))
+                norm = normalize_intensity(image, pre.percentiles)
+                save_overlay(norm, mask, spacing, tmp_png, f"{job.path.name} ({head})")
     except OSError as exc:
         raise DataError(mask_file, f"cannot write the output ({exc})") from exc
-    finally:
-        tmp_nii.unlink(missing_ok=True)
-        tmp_png.unlink(missing_ok=True)
     voxels = int(mask.sum())
     return Result(job.path, mask_file, png_file, voxels, voxels * float(np.prod(spacing)) / 1e3)
 

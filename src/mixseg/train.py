@@ -1,48 +1,50 @@
 """The one training loop (paper section 4, "Implementation details").
 
-``fit`` trains any registered method: it draws mixed batches (2D slices,
-``data.datasets.make_batch``, or 3D patches, ``data.patches.make_batch3d``), runs
-``train_step`` (the method's named loss terms, summed, one Adam or SGD step, then the method's
+``fit`` trains any registered method. It is assembled from parts with one job each: the run's
+batch sampler (``train_data.load_sampler``: 2D slices or 3D patches behind one ``batch(step)``),
+its networks and optimiser (``build_trainer``), the resumable scratch checkpoint and the final
+``model.pt`` (``checkpoint``). The loop itself draws the batch of each step, runs
+``Trainer.step`` (the method's named loss terms, summed, one Adam or SGD step, then the method's
 ``after_step`` hook, e.g. an EMA update), logs every term with dvclive and validates
 periodically (3D Dice per validation volume, every head from one forward pass). CUDA with
 automatic mixed precision when available, CPU otherwise; seeded; on CPU two runs give identical
 weights.
 
-Resume: every ``checkpoint_every`` steps the full state (weights, optimiser, scheduler, step,
-torch RNG, metric history) is written atomically to a *scratch* file outside the stage's
-outputs, because DVC deletes a stage's outputs before re-running it. A re-run with the same
-resolved configuration continues from it and ends with the same weights as an uninterrupted run
-(the sampler is a pure function of (seed, step), see ``datasets``). The final ``model.pt`` (a
-DVC output) holds the weights and the resolved configuration; it loads with
-``torch.load(weights_only=True)``.
+Resume: a re-run with the same resolved configuration continues from the scratch checkpoint
+and ends with the same weights as an uninterrupted run (the sampler is a pure function of
+(seed, step), see ``data.sampler``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
+import dataclasses
 import logging
 import math
-import os
 import shutil
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm import tqdm
 
+from mixseg import atomic, checkpoint
 from mixseg.config import TrainParams
 from mixseg.data import datasets
-from mixseg.data.patches import VolumePool, make_batch3d
+from mixseg.data.batch import Batch
+from mixseg.data.sampler import Sampler
 from mixseg.infer import predict_heads, to_labels
-from mixseg.methods import Method
-from mixseg.methods.base import Batch, HyperParams, StepContext
+from mixseg.methods.base import HyperParams, Method, StepContext
 from mixseg.metrics import dice
 from mixseg.models import build_model
+from mixseg.runs import Run
+from mixseg.train_data import load_sampler
 
 log = logging.getLogger(__name__)
+Phase = Callable[[str], contextlib.AbstractContextManager]
 
 
 def device_and_amp() -> tuple[torch.device, bool]:
@@ -82,135 +84,82 @@ def make_scheduler(opt: torch.optim.Optimizer, tp: TrainParams, steps: int):
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
 
 
-def validate(
-    model: torch.nn.Module, cases: list, heads: tuple[str, ...], tp: TrainParams
-) -> dict[str, float]:
-    """Mean 3D Dice over validation volumes for each head (``val/dsc_<head>``); one forward
-    pass per volume serves every head."""
-    scores: dict[str, list[float]] = {h: [] for h in heads}
-    for c in cases:
-        probs = predict_heads(model, c.image, heads, window=tp.patch, stride=tp.stride)
-        for head in heads:
-            scores[head].append(dice(to_labels(probs[head]), c.label))
-    return {f"val/dsc_{h}": float(np.mean(v)) if v else float("nan") for h, v in scores.items()}
+@dataclasses.dataclass
+class Trainer:
+    """A run's networks, optimiser and step: what the loop drives and a checkpoint saves.
 
-
-def load_pools(
-    dataset: str,
-    method: Method,
-    setting: str,
-    ratio: int,
-    tp: TrainParams,
-    pseudo_from: Path | None,
-) -> tuple[Any, Any, int]:
-    """(fully labelled pool, pool of the other rows or None, other rows per batch).
-
-    2D data gives slice pools (``datasets.Pool``), 3D data volume pools (``VolumePool``).
-    The other rows are, by ``method.other_rows``: the partial labels of every image of the
-    setting (the paper adds the partial labels of the fully labelled images to Dw, section
-    3.3); the unlabelled images of the partially labelled patients (semi-supervised
-    baselines); or their pseudo-masks by the run ``pseudo_from`` (proposals).
+    Attributes:
+        model: the network being trained.
+        aux: the method's extra modules (``Method.make_aux``), e.g. an EMA teacher.
+        layout: memory format of the network and its input (channels-last in 2D).
     """
-    meta = datasets.read_splits(dataset)
-    full_ids, partial_ids = datasets.patients_of(meta, setting, method.full_pool, ratio)
-    volumes = datasets.load_volumes(dataset, meta, full_ids, "full")
-    other, n_other = None, 0
-    if method.weak_batches:
-        if method.other_rows == "partial":
-            other = datasets.load_volumes(dataset, meta, full_ids + partial_ids, "partial")
-            n_other = tp.batch_weak
-        elif method.other_rows == "none":
-            other = datasets.load_volumes(dataset, meta, partial_ids, "none")
-            n_other = tp.batch_unlabeled
-        else:
-            if pseudo_from is None:
-                raise ValueError(f"method {method.name} needs the run whose pseudo-masks it uses")
-            from mixseg.pseudo import pseudo_masks  # needs evaluate.load_model
 
-            images = datasets.load_images(dataset, meta, partial_ids)
-            other = (images, pseudo_masks(pseudo_from, images))
-            n_other = tp.batch_weak
-    pool = VolumePool if datasets.DIMS[dataset] == 3 else datasets.stack_pool
-    return pool(*volumes), None if other is None else pool(*other), n_other
+    model: nn.Module
+    aux: dict[str, nn.Module]
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    method: Method
+    hp: HyperParams
+    total_steps: int
+    device: torch.device
+    amp: bool
+    layout: torch.memory_format
 
+    def loss(
+        self, batch: Batch, step: int, phase: Phase = contextlib.nullcontext
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The method's loss on ``batch`` (on the device) at ``step``: (sum, named terms).
 
-def train_step(
-    model: torch.nn.Module,
-    batch: Batch,
-    method: Method,
-    hp: HyperParams,
-    ctx: StepContext,
-    opt: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler,
-    sched,
-    amp: bool,
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """One optimiser step of ``method`` on ``batch``: (loss, its named terms)."""
-    logits: list[torch.Tensor] = []
-    if not method.own_forward:
-        with torch.autocast(ctx.x.device.type, enabled=amp):
-            logits = model(ctx.x)
-        logits = [lg.float() for lg in logits]
-    terms = method.objective(logits, batch, hp, ctx)
-    loss = sum(terms.values())
-    opt.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    scaler.step(opt)
-    scaler.update()
-    sched.step()
-    if method.after_step is not None:
-        method.after_step(model, ctx.aux, ctx.step, hp)
-    return loss, terms
+        ``phase(name)`` wraps the forward and the objective (see ``step``).
+        """
+        x = batch.image.contiguous(memory_format=self.layout)
+        ctx = StepContext(
+            step=step, total_steps=self.total_steps, model=self.model, aux=self.aux, x=x
+        )
+        logits: list[torch.Tensor] = []
+        if not self.method.own_forward:
+            with phase("forward"), torch.autocast(x.device.type, enabled=self.amp):
+                logits = self.model(x)
+            logits = [lg.float() for lg in logits]
+        with phase("objective"):
+            terms = self.method.objective(logits, batch, self.hp, ctx)
+            loss = sum(terms.values())
+        return loss, terms
 
+    def step(
+        self, batch: Batch, step: int, phase: Phase = contextlib.nullcontext
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """One optimiser step of the method on ``batch``: (loss, its named terms).
 
-def config_hash(resolved: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+        ``phase(name)`` wraps the forward, objective, backward and optimizer parts (a profiler
+        labels them with ``torch.profiler.record_function``; training leaves it a no-op).
+        """
+        loss, terms = self.loss(batch.to(self.device), step, phase)
+        with phase("backward"):
+            self.opt.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+        with phase("optimizer"):
+            self.scaler.step(self.opt)
+            self.scaler.update()
+            self.sched.step()
+            if self.method.after_step is not None:
+                self.method.after_step(self.model, self.aux, step, self.hp)
+        return loss, terms
 
 
-def fit(
-    *,
-    dataset: str,
+def build_trainer(
+    dims: int,
     method: Method,
     hp: HyperParams,
     tp: TrainParams,
-    setting: str,
-    ratio: int,
     seed: int,
-    resolved: dict[str, Any],
-    out_dir: Path,
-    scratch_dir: Path,
-    max_steps: int | None = None,
-    pseudo_from: Path | None = None,
-) -> dict[str, Any]:
-    """Train one run and write ``out_dir/{model.pt, train.json, live/}``.
-
-    Args:
-        resolved: the run's resolved configuration (saved with the weights; its hash decides
-            whether a scratch checkpoint may be resumed).
-        max_steps: stop after this many steps *without* finishing the run (tests of resume).
-        pseudo_from: ``model.pt`` of the run whose pseudo-masks the method trains on
-            (``other_rows == "pseudo"``).
-
-    Returns:
-        The ``train.json`` summary.
-    """
-    from dvclive import Live  # imported here: dvclive is slow to import and only fit needs it
-
-    device, amp = device_and_amp()
-    dims = datasets.DIMS[dataset]
-    full, other, n_other = load_pools(dataset, method, setting, ratio, tp, pseudo_from)
-    val = datasets.val_cases(dataset, datasets.read_splits(dataset), "val")
-    steps = total_steps(tp, len(full))
-    if dims == 3 and tp.patch is None:
-        raise ValueError(f"{dataset} is 3D: set train.patch and train.stride of its preset")
-
+    steps: int,
+    device: torch.device,
+    amp: bool,
+) -> Trainer:
+    """The seeded network of ``method`` (and its extra modules) on ``device``, with its
+    optimiser, LR schedule over ``steps`` steps and gradient scaler."""
     torch.manual_seed(seed)
     model = build_model(
         dims=dims,
@@ -229,99 +178,118 @@ def fit(
     opt = make_optimizer(trainable, tp)
     sched = make_scheduler(opt, tp, steps)
     scaler = torch.amp.GradScaler(device.type, enabled=amp)
-    chash = config_hash(resolved)
-    ckpt_path = scratch_dir / "checkpoint.pt"
-    start, history = 0, []
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if state["config_hash"] == chash:
-            model.load_state_dict(state["model"])
-            for k, m in aux.items():
-                m.load_state_dict(state["aux"][k])
-            opt.load_state_dict(state["optimizer"])
-            sched.load_state_dict(state["scheduler"])
-            scaler.load_state_dict(state["scaler"])
-            torch.set_rng_state(state["rng"])
-            start, history = state["step"], state["history"]
-            log.info("resuming %s from step %d", out_dir, start)
-        else:
-            log.warning("ignoring checkpoint %s: configuration changed", ckpt_path)
+    return Trainer(model, aux, opt, sched, scaler, method, hp, steps, device, amp, layout)
 
-    live_dir = out_dir / "live"
-    shutil.rmtree(live_dir, ignore_errors=True)
-    t0, t_train = time.perf_counter(), 0.0
-    with Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None) as live:
+
+def validate(
+    model: torch.nn.Module, cases: list, heads: tuple[str, ...], tp: TrainParams
+) -> dict[str, float]:
+    """Mean 3D Dice over validation volumes for each head (``val/dsc_<head>``); one forward
+    pass per volume serves every head."""
+    scores: dict[str, list[float]] = {h: [] for h in heads}
+    for c in cases:
+        probs = predict_heads(model, c.image, heads, window=tp.patch, stride=tp.stride)
+        for head in heads:
+            scores[head].append(dice(to_labels(probs[head]), c.label))
+    return {f"val/dsc_{h}": float(np.mean(v)) if v else float("nan") for h, v in scores.items()}
+
+
+def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
+    """Train ``run`` (``runs.resolve_run``) and write ``run.out_dir/{model.pt, train.json, live/}``.
+
+    ``max_steps``: stop after this many steps *without* finishing the run (tests of resume).
+    Returns the ``train.json`` summary, or ``{"interrupted_at": step}``.
+    """
+    from dvclive import Live  # imported here: dvclive is slow to import and only fit needs it
+
+    tp, out_dir = run.tp, run.out_dir
+    if tp.threads:
+        torch.set_num_threads(tp.threads)
+    device, amp = device_and_amp()
+    sampler = load_sampler(run)
+    val = datasets.val_cases(run.dataset, datasets.read_splits(run.dataset), "val")
+    steps = total_steps(tp, len(sampler.full))
+    trainer = build_trainer(
+        datasets.DIMS[run.dataset], run.recipe, run.hp, tp, run.seed, steps, device, amp
+    )
+    scratch = checkpoint.Scratch(
+        run.scratch_dir / "checkpoint.pt", checkpoint.config_hash(run.config())
+    )
+    start, history = scratch.resume(trainer, device)
+    shutil.rmtree(out_dir / "live", ignore_errors=True)
+    t0, t_train, heads = time.perf_counter(), 0.0, run.recipe.heads()
+    with Live(dir=str(out_dir / "live"), dvcyaml=None, save_dvc_exp=False, report=None) as live:
         for rec in history:  # replay what happened before an interruption
             _log(live, rec)
-        model.train()
+        trainer.model.train()
         bar = tqdm(range(start, steps), initial=start, total=steps, desc=str(out_dir), leave=False)
         for step in bar:
             ts = time.perf_counter()
-            if dims == 3:
-                batch = make_batch3d(step, seed, full, other, tp.batch_full, n_other, tp.patch)
-            else:
-                batch = datasets.make_batch(step, seed, full, other, tp.batch_full, n_other)
-            batch = batch.to(device)
-            x = batch.image.contiguous(memory_format=layout)
-            ctx = StepContext(step=step, total_steps=steps, model=model, aux=aux, x=x)
-            loss, terms = train_step(model, batch, method, hp, ctx, opt, scaler, sched, amp)
+            loss, terms = trainer.step(sampler.batch(step), step)
             t_train += time.perf_counter() - ts
             done = step + 1
-            rec: dict[str, Any] = {}
-            if done % tp.log_every == 0 or done == steps:
-                rec.update({f"train/{k}": float(v.detach()) for k, v in terms.items()})
-                rec["train/loss"] = float(loss.detach())
-            if done % tp.val_every == 0 or done == steps:
-                rec.update(validate(model, val, method.heads(), tp))
+            rec = _record(
+                done, steps, tp, loss, terms, lambda: validate(trainer.model, val, heads, tp)
+            )
             if rec:
-                rec["step"] = done
                 history.append(rec)
                 _log(live, rec)
                 bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
             if done % tp.checkpoint_every == 0 and done < steps:
-                _atomic_torch_save(
-                    {
-                        "config_hash": chash,
-                        "model": model.state_dict(),
-                        "aux": {k: m.state_dict() for k, m in aux.items()},
-                        "optimizer": opt.state_dict(),
-                        "scheduler": sched.state_dict(),
-                        "scaler": scaler.state_dict(),
-                        "rng": torch.get_rng_state(),
-                        "step": done,
-                        "history": history,
-                    },
-                    ckpt_path,
-                )
-            if max_steps is not None and done >= max_steps and done < steps:
+                scratch.save(trainer, done, history)
+            if max_steps is not None and max_steps <= done < steps:
                 return {"interrupted_at": done}
-    summary = {
+    summary = _summary(steps, start, trainer, sampler, history, (time.perf_counter() - t0, t_train))
+    checkpoint.save_model(
+        out_dir / "model.pt", trainer, run.config(), dims=datasets.DIMS[run.dataset]
+    )
+    atomic.write_json(out_dir / "train.json", summary)
+    shutil.rmtree(run.scratch_dir, ignore_errors=True)
+    return summary
+
+
+def _record(
+    done: int,
+    steps: int,
+    tp: TrainParams,
+    loss: torch.Tensor,
+    terms: dict[str, torch.Tensor],
+    validation: Callable[[], dict[str, float]],
+) -> dict[str, Any]:
+    """What is logged after ``done`` steps: the loss terms every ``log_every`` steps, the
+    validation scores every ``val_every`` steps (both at the end), then ``step``; or nothing."""
+    rec: dict[str, Any] = {}
+    if done % tp.log_every == 0 or done == steps:
+        rec.update({f"train/{k}": float(v.detach()) for k, v in terms.items()})
+        rec["train/loss"] = float(loss.detach())
+    if done % tp.val_every == 0 or done == steps:
+        rec.update(validation())
+    return {**rec, "step": done} if rec else {}
+
+
+def _summary(
+    steps: int,
+    start: int,
+    trainer: Trainer,
+    sampler: Sampler,
+    history: list[dict[str, Any]],
+    seconds: tuple[float, float],
+) -> dict[str, Any]:
+    """``train.json``: how the run went (steps, device, sizes, speed) and its last record."""
+    total, training = seconds
+    rows = sampler.batch_full + sampler.batch_other
+    return {
         "steps": steps,
         "resumed_from": start,
-        "device": str(device),
-        "amp": amp,
-        "n_full_images": len(full),
-        "n_other_images": 0 if other is None else len(other),
-        "seconds": round(time.perf_counter() - t0, 2),
-        "seconds_per_step": round(t_train / max(steps - start, 1), 4),
-        "images_per_second": round(
-            (steps - start) * (tp.batch_full + n_other) / max(t_train, 1e-9), 1
-        ),
+        "device": str(trainer.device),
+        "amp": trainer.amp,
+        "n_full_images": len(sampler.full),
+        "n_other_images": 0 if sampler.other is None else len(sampler.other),
+        "seconds": round(total, 2),
+        "seconds_per_step": round(training / max(steps - start, 1), 4),
+        "images_per_second": round((steps - start) * rows / max(training, 1e-9), 1),
         "final": history[-1] if history else {},
     }
-    _atomic_torch_save(
-        {
-            "model": model.state_dict(),
-            "config": resolved,
-            "n_decoders": method.n_decoders,
-            "n_networks": method.n_networks,
-            "dims": dims,
-        },
-        out_dir / "model.pt",
-    )
-    (out_dir / "train.json").write_text(json.dumps(summary, indent=1) + "\n")
-    shutil.rmtree(scratch_dir, ignore_errors=True)
-    return summary
 
 
 def _log(live, rec: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mixseg.config import build
-from mixseg.methods.base import HYPER_KEYS, IGNORE, Batch, HyperParams, StepContext
+from mixseg.data.batch import IGNORE, Batch
+from mixseg.methods.base import HYPER_KEYS, HyperParams, StepContext
 from mixseg.methods.glmi import (
     GLMI,
     GLMIParams,

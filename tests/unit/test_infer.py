@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from mixseg.heads import HEADS
 from mixseg.infer import predict_heads, predict_labels, predict_probs
 from mixseg.models import build_model
-
-HEADS = ("teacher", "student", "ensemble")
 
 
 def _softmax_fg(logits: torch.Tensor) -> np.ndarray:

@@ -8,8 +8,9 @@ import dataclasses
 import pytest
 import torch
 
+from mixseg.data.batch import IGNORE, Batch
 from mixseg.methods import METHODS, get_method
-from mixseg.methods.base import IGNORE, Batch, HyperParams, KDParams, parse_divergence
+from mixseg.methods.base import HyperParams, KDParams, parse_divergence
 from mixseg.models import build_model
 
 HP = HyperParams(

@@ -78,3 +78,41 @@ def test_proposal_and_self_training_run_names():
         stage_run_name("proposals", {}, None)
     with pytest.raises(ValueError):
         stage_run_name("kl", {}, "lower")
+
+
+def test_resolve_run_is_the_run_contract():
+    """The stage script's run, from the real params.yaml: names, sections, paths, config keys."""
+    from mixseg import config, paths
+
+    params = config.read_params(config.PARAMS_FILE)
+    run = runs.resolve_run(
+        params,
+        dataset="acdc",
+        method="kl_ent",
+        setting="set3",
+        seed=1,
+        overrides={"lambda_kd": "10", "ratio": "3"},
+    )
+    assert (run.name, run.ratio, run.recipe) == ("kl_ent-lkd10-r3", 3, get_method("kl_ent"))
+    assert run.hp.lambda_kd == 10.0 and run.hp.lambda_w == params["lambda_w"]
+    assert run.train_key == config.preset_key(params, "acdc", "train")
+    assert run.out_dir == paths.run_dir("acdc", "set3", "kl_ent-lkd10-r3", 1)
+    assert run.pseudo_model is None
+    assert list(run.config()) == [
+        "dataset", "method", "run", "setting", "seed", "ratio", "overrides", "pseudo_from",
+        "hyper", "train", "train_key", "preprocess", "versions",
+    ]  # fmt: skip
+    proposals = runs.resolve_run(
+        params,
+        dataset="acdc",
+        method="proposals",
+        setting="set3",
+        seed=0,
+        overrides={"ratio": "5"},
+        pseudo_from="kl",
+    )
+    assert proposals.name == "proposals-kl"
+    assert proposals.pseudo_model == paths.run_dir("acdc", "set3", "kl", 0) / "model.pt"
+    with pytest.raises(ValueError, match="pseudo-from"):
+        runs.resolve_run(params, dataset="acdc", method="kl", setting="set3", seed=0,
+                         overrides={"ratio": "5"}, pseudo_from="lower")  # fmt: skip

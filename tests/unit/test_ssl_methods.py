@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from mixseg.methods.base import HYPER_KEYS, IGNORE, Batch, HyperParams, StepContext
+from mixseg.data.batch import IGNORE, Batch
+from mixseg.methods.base import HYPER_KEYS, HyperParams, StepContext
 from mixseg.methods.ema import ema_alpha, ema_copy, ema_update, sigmoid_rampup
 from mixseg.methods.ssco import SSCO, SSCOParams, age, generalized_jsd, self_paced_weights
 from mixseg.methods.uamt import UAMT, UAMTParams, masked_consistency, teacher_predictions

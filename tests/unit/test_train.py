@@ -46,6 +46,7 @@ HP = HyperParams(
     kd=KDParams(smoothing=True, temperature=1.0, direction="teacher_student", detach_teacher=False),
     entropy_on="partial",
 )
+PRE = PreprocessParams(mode="crop", size=(16, 16), spacing_mm=3.0, percentiles=(0.0, 100.0))
 PARAMS = read_params(Path(__file__).resolve().parents[2] / "params.yaml")
 
 
@@ -53,11 +54,10 @@ PARAMS = read_params(Path(__file__).resolve().parents[2] / "params.yaml")
 def project(acdc_root, tmp_path, monkeypatch):
     """A working directory holding data/processed/acdc and data/weak/acdc."""
     monkeypatch.chdir(tmp_path)
-    pre = PreprocessParams(mode="crop", size=(16, 16), spacing_mm=3.0, percentiles=(0.0, 100.0))
     meta = prepare_acdc(
         acdc_root,
         paths.processed_dir("acdc"),
-        pre,
+        PRE,
         SplitParams(0.8, 0.1, 0.1, 0),
         SettingsParams(n_full=(1,), ratios=(2,), default_ratio=2),
     )
@@ -72,29 +72,23 @@ def _fit(
     tp: TrainParams = TP,
     max_steps: int | None = None,
     hp: HyperParams = HP,
-    pseudo_from: Path | None = None,
+    pseudo_from: str | None = None,
 ):
-    resolved = {
-        "run": name,
-        "method": method,
-        "setting": "set1",
-        "seed": 0,
-        "train": dataclasses.asdict(tp),
-    }
-    return fit(
+    run = runs.Run(
         dataset="acdc",
-        method=METHODS[method],
+        method=method,
+        name=name,
+        setting="set1",
+        seed=0,
+        ratio=2,
+        overrides={},
+        pseudo_from=pseudo_from,
         hp=hp,
         tp=tp,
-        setting="set1",
-        ratio=2,
-        seed=0,
-        resolved=resolved,
-        out_dir=paths.run_dir("acdc", "set1", name, 0),
-        scratch_dir=paths.scratch_dir("acdc", "set1", name, 0),
-        max_steps=max_steps,
-        pseudo_from=pseudo_from,
+        train_key="presets.test.acdc.train",
+        preprocess=PRE,
     )
+    return fit(run, max_steps=max_steps)
 
 
 def _weights(name: str) -> dict[str, torch.Tensor]:
@@ -110,7 +104,7 @@ def test_two_steps_of_every_method(project, method):
     pseudo = None
     if METHODS[method].other_rows == "pseudo":
         _fit("teacher", "lower", tp=tp)
-        pseudo = paths.run_dir("acdc", "set1", "teacher", 0) / "model.pt"
+        pseudo = "teacher"
     summary = _fit(method, method, tp=tp, hp=hp, pseudo_from=pseudo)
     out = paths.run_dir("acdc", "set1", method, 0)
     assert (out / "model.pt").exists() and (out / "train.json").exists()

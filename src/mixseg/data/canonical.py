@@ -14,13 +14,12 @@ Files are written to a temporary name and renamed, so a reader never sees half a
 from __future__ import annotations
 
 import dataclasses
-import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
+from mixseg import atomic
 from mixseg.data.errors import DataError
 
 
@@ -35,28 +34,9 @@ class Case:
     spacing: tuple[float, float, float]
 
 
-def atomic_save_npz(path: Path, **arrays: np.ndarray) -> None:
-    """Write a compressed ``.npz`` (readable by ``np.load``) atomically and byte-reproducibly.
-
-    ``np.savez_compressed`` stamps the current time into every zip member, so the same arrays
-    give different bytes and DVC would see a changed output on every run. Members here carry a
-    fixed timestamp instead.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        for name, value in arrays.items():
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as fh:
-                np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)
-    os.replace(tmp, path)
-
-
 def save_case(path: Path, case: Case) -> None:
     """Write ``case`` atomically to ``path``."""
-    atomic_save_npz(
+    atomic.save_npz(
         path,
         image=case.image.astype(np.float32, copy=False),
         label=case.label.astype(np.uint8, copy=False),

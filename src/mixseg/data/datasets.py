@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from mixseg import paths
+from mixseg.data.batch import IGNORE, Batch
 from mixseg.data.canonical import load_case
-from mixseg.methods.base import IGNORE, Batch
 
 # Spatial dimensions of each dataset's network: ACDC slices (UNet), Left-Atrium volumes (VNet).
 DIMS = {"acdc": 2, "la": 3}

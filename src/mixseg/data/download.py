@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from mixseg import atomic
 from mixseg.config import DataSource
 from mixseg.data.errors import DataError
 from mixseg.data.staging import build_dir
@@ -60,26 +61,23 @@ def download(url: str, dest: Path, sha256: str | None, timeout: float = 30.0) ->
             "(the ACDC server publishes none; compute it once with `sha256sum`), or use "
             "source: local",
         )
-    part = dest.with_name(dest.name + ".part")
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, open(part, "wb") as out:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
-                for block in iter(lambda: resp.read(CHUNK), b""):
-                    out.write(block)
-                    bar.update(len(block))
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        part.unlink(missing_ok=True)
-        raise DataError(
-            url,
-            f"download failed ({exc}). If this machine is offline, download the archive "
-            "elsewhere and set `source: local` and `local: /path/to/archive` in params.yaml",
-        ) from exc
-    actual = sha256sum(part)
-    if actual != sha256.lower():
-        part.unlink(missing_ok=True)
-        raise DataError(url, f"sha256 mismatch: expected {sha256}, got {actual}")
-    os.replace(part, dest)
+    with atomic.replacing(dest) as part:  # removed on any error below
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp, open(part, "wb") as out:
+                total = int(resp.headers.get("Content-Length") or 0) or None
+                with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
+                    for block in iter(lambda: resp.read(CHUNK), b""):
+                        out.write(block)
+                        bar.update(len(block))
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise DataError(
+                url,
+                f"download failed ({exc}). If this machine is offline, download the archive "
+                "elsewhere and set `source: local` and `local: /path/to/archive` in params.yaml",
+            ) from exc
+        actual = sha256sum(part)
+        if actual != sha256.lower():
+            raise DataError(url, f"sha256 mismatch: expected {sha256}, got {actual}")
 
 
 def _check_member(archive: Path, name: str) -> None:

@@ -19,8 +19,8 @@ import dataclasses
 import numpy as np
 import torch
 
+from mixseg.data.batch import IGNORE, Batch
 from mixseg.data.datasets import _full_indices, _weak_indices
-from mixseg.methods.base import IGNORE, Batch
 from mixseg.sliding import centre_pad
 
 

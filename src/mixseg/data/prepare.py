@@ -8,12 +8,11 @@ the voxel spacing of the new grid so metrics can be computed in mm.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
+from mixseg import atomic
 from mixseg.config import PreprocessParams, SettingsParams, SplitParams
 from mixseg.data import acdc
 from mixseg.data.canonical import Case, normalize_intensity, resample_inplane, save_case
@@ -21,15 +20,6 @@ from mixseg.data.splits import splits_meta
 from mixseg.data.staging import build_dir, map_jobs
 
 log = logging.getLogger(__name__)
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")
-    os.replace(tmp, path)
 
 
 def _acdc_patient(args: tuple[Path, Path, PreprocessParams]) -> tuple[str, str, list[str]]:
@@ -76,7 +66,7 @@ def prepare_acdc(
         results = map_jobs(_acdc_patient, jobs, workers)
         records = {pid: {"group": g, "cases": c} for pid, g, c in results}
         meta = splits_meta("acdc", records, split, settings)
-        atomic_write_json(tmp / "splits.json", meta)
+        atomic.write_json(tmp / "splits.json", meta)
         return meta
 
     meta = build_dir(out_dir, fill)

@@ -42,11 +42,11 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from mixseg import atomic
 from mixseg.config import PreprocessParams, SettingsParams, SplitParams
 from mixseg.data import la
 from mixseg.data.canonical import Case, save_case
 from mixseg.data.errors import DataError
-from mixseg.data.prepare import atomic_write_json
 from mixseg.data.splits import splits_meta
 from mixseg.data.staging import build_dir, map_jobs
 
@@ -174,8 +174,8 @@ def prepare_la(
         results = map_jobs(_la_case, jobs, workers)
         records = {cid: {"group": "LA", "cases": [cid]} for cid, _ in results}
         meta = splits_meta("la", records, split, settings)
-        atomic_write_json(tmp / "crops.json", dict(results))
-        atomic_write_json(tmp / "splits.json", meta)
+        atomic.write_json(tmp / "crops.json", dict(results))
+        atomic.write_json(tmp / "splits.json", meta)
         return meta
 
     meta = build_dir(out_dir, fill)

@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TypeVar
+
+from mixseg import atomic
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -22,18 +22,8 @@ R = TypeVar("R")
 def build_dir(out_dir: Path, fill: Callable[[Path], R]) -> R:
     """Run ``fill(tmp)`` on a fresh temporary sibling of ``out_dir``, then replace ``out_dir``
     with it. Returns what ``fill`` returns."""
-    out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        result = fill(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
-    return result
+    with atomic.directory(out_dir) as tmp:
+        return fill(tmp)
 
 
 def map_jobs(fn: Callable[[T], R], jobs: Iterable[T], workers: int = 1) -> list[R]:

@@ -36,14 +36,13 @@ found with the full neighbourhood (``connectivity = ndim``), whatever the erosio
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
-from mixseg.data.canonical import atomic_save_npz, load_case
+from mixseg import atomic
+from mixseg.data.canonical import load_case
 
 
 def _structure(ndim: int, connectivity: int) -> np.ndarray:
@@ -151,19 +150,11 @@ def write_weak_labels(
     """
     erode = {2: weak_label_slices, 3: weak_label_volume}[dims]
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     total = 0
-    try:
+    with atomic.directory(out_dir) as tmp:
         for cid in case_ids:
             case = load_case(Path(cases_dir) / f"{cid}.npz")
             weak = erode(case.label, iterations, connectivity, per_object)
             total += int(weak.sum())
-            atomic_save_npz(tmp / f"{cid}.npz", weak=weak)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
+            atomic.save_npz(tmp / f"{cid}.npz", weak=weak)
     return total

@@ -24,10 +24,12 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from mixseg import heads
+from mixseg.data.batch import IGNORE, Batch
 from mixseg.losses import cross_entropy, partial_cross_entropy
 
-IGNORE = 255  # label value of pixels without supervision (ignore_index of the losses)
-TEACHER, STUDENT = 0, 1
+# Index of each branch in the logits list (a dual model's decoders, see ``heads``).
+TEACHER, STUDENT = heads.OUTPUTS[heads.TEACHER][0], heads.OUTPUTS[heads.STUDENT][0]
 
 # Top-level weights of params.yaml (paper names): Eq. 5's, then the semi-supervised baselines'
 # (UA-MT's consistency λc; GLMI's λglobalMI, λlocalMI, λcons; SSCO's λ1 and λ2).
@@ -105,27 +107,6 @@ def parse_divergence(spec: str) -> tuple[str, float | None]:
 
 
 @dataclasses.dataclass
-class Batch:
-    """One training batch; the first rows are the fully labelled images (``is_full``).
-
-    Attributes:
-        image: float (B, 1, *spatial).
-        mask: int64 (B, *spatial) full ground truth, ``IGNORE`` on rows that have none.
-        weak: int64 (B, *spatial) the other rows' targets: partial labels (the class on labelled
-            pixels, ``IGNORE`` elsewhere), dense pseudo-masks, or ``IGNORE`` everywhere.
-        is_full: bool (B,), True for fully labelled rows.
-    """
-
-    image: torch.Tensor
-    mask: torch.Tensor
-    weak: torch.Tensor
-    is_full: torch.Tensor
-
-    def to(self, device: torch.device) -> Batch:
-        return Batch(*(t.to(device, non_blocking=True) for t in dataclasses.astuple(self)))
-
-
-@dataclasses.dataclass
 class StepContext:
     """What an objective may need beyond the logits: where training is, and the networks.
 
@@ -149,9 +130,9 @@ AuxFactory = Callable[[nn.Module, HyperParams], dict[str, nn.Module]]
 AfterStep = Callable[[nn.Module, dict[str, nn.Module], int, HyperParams], None]
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Method:
-    """A training method.
+    """A training method; built with keywords only, so a method file reads without this one.
 
     Attributes:
         name: identifier used in params.yaml, stage names, run directories and tables.
@@ -159,13 +140,14 @@ class Method:
         full_pool: which patients give fully labelled images: ``full`` (the setting's N fully
             labelled patients) or ``full+partial`` (all the setting's patients, with their
             ground truth: the upper bounds).
-        weak_batches: whether batches also hold images of the setting's other patients.
+        other_rows: what the rows after the fully labelled ones carry, from the setting's other
+            patients: ``partial`` labels (mixed supervision), ``none`` (semi-supervised
+            baselines: the images only, ``batch_unlabeled`` per batch), ``pseudo`` masks of a
+            trained run (proposals, self-training), or None: batches hold fully labelled rows
+            only.
         reads: the top-level hyper-parameters (``HYPER_KEYS``) the objective reads.
         objective: (logits per decoder, batch, hyper-parameters, context) -> named weighted
             terms. With ``own_forward`` the logits list is empty.
-        other_rows: what the non-fully-labelled rows carry: ``partial`` labels (mixed
-            supervision), ``none`` (semi-supervised baselines: the images only, ``batch_unlabeled``
-            per batch) or ``pseudo`` masks of a trained run (proposals, self-training).
         n_networks: 1, or K separate networks (co-training); their outputs are the K "decoders".
         sections: method sections of params.yaml read into ``HyperParams.sections``
             (name -> dataclass), e.g. ``{"uamt": UAMTParams}``.
@@ -175,19 +157,23 @@ class Method:
     name: str
     n_decoders: int
     full_pool: Literal["full", "full+partial"]
-    weak_batches: bool
+    other_rows: Literal["partial", "none", "pseudo"] | None
     reads: frozenset[str]
     objective: Objective
-    other_rows: Literal["partial", "none", "pseudo"] = "partial"
     n_networks: int = 1
     sections: tuple[tuple[str, type], ...] = ()
     make_aux: AuxFactory | None = None
     after_step: AfterStep | None = None
     own_forward: bool = False
 
+    @property
+    def weak_batches(self) -> bool:
+        """Whether batches hold rows of the setting's other patients (``other_rows``)."""
+        return self.other_rows is not None
+
     def heads(self) -> tuple[str, ...]:
         """Names of the predictions evaluated for this method."""
-        return ("teacher",) if self.outputs() == 1 else ("teacher", "student", "ensemble")
+        return heads.heads_of(self.outputs())
 
     def outputs(self) -> int:
         """Predictions of the network: decoders of one network, or one per network."""

@@ -46,6 +46,27 @@ def _kl_ent(logits, batch, hp, ctx=None):
     return terms
 
 
-DECOUPLED = Method("decoupled", 2, "full", True, frozenset({"lambda_w"}), _decoupled)
-KL = Method("kl", 2, "full", True, KD_READS, _kl)
-KL_ENT = Method("kl_ent", 2, "full", True, KD_READS | {"lambda_ent", "entropy_on"}, _kl_ent)
+DECOUPLED = Method(
+    name="decoupled",
+    n_decoders=2,
+    full_pool="full",
+    other_rows="partial",
+    reads=frozenset({"lambda_w"}),
+    objective=_decoupled,
+)
+KL = Method(
+    name="kl",
+    n_decoders=2,
+    full_pool="full",
+    other_rows="partial",
+    reads=KD_READS,
+    objective=_kl,
+)
+KL_ENT = Method(
+    name="kl_ent",
+    n_decoders=2,
+    full_pool="full",
+    other_rows="partial",
+    reads=KD_READS | {"lambda_ent", "entropy_on"},
+    objective=_kl_ent,
+)

@@ -12,5 +12,19 @@ def _objective(logits, batch, hp, ctx=None):
     return supervised_terms(logits[0], batch, weight_w=None)
 
 
-LOWER = Method("lower", 1, "full", False, frozenset(), _objective)
-UPPER = Method("upper", 1, "full+partial", False, frozenset(), _objective)
+LOWER = Method(
+    name="lower",
+    n_decoders=1,
+    full_pool="full",
+    other_rows=None,
+    reads=frozenset(),
+    objective=_objective,
+)
+UPPER = Method(
+    name="upper",
+    n_decoders=1,
+    full_pool="full+partial",
+    other_rows=None,
+    reads=frozenset(),
+    objective=_objective,
+)

@@ -29,8 +29,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mixseg.data.batch import Batch
 from mixseg.losses import EPS, cross_entropy
-from mixseg.methods.base import Batch, HyperParams, Method, StepContext
+from mixseg.methods.base import HyperParams, Method, StepContext
 
 GLOBAL_LAYER = "bottleneck"
 LOCAL_LAYERS = ("dec2_0", "dec1_0")  # paired with GLMIParams.local_padding
@@ -157,13 +158,12 @@ def _objective(
 
 
 GLMI = Method(
-    "glmi",
-    1,
-    "full",
-    True,
-    frozenset({"lambda_gmi", "lambda_lmi", "lambda_cons", "glmi"}),
-    _objective,
+    name="glmi",
+    n_decoders=1,
+    full_pool="full",
     other_rows="none",
+    reads=frozenset({"lambda_gmi", "lambda_lmi", "lambda_cons", "glmi"}),
+    objective=_objective,
     sections=(("glmi", GLMIParams),),
     make_aux=_make_aux,
     own_forward=True,

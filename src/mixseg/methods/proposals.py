@@ -22,4 +22,11 @@ def _objective(logits, batch, hp, ctx=None):
     return {"ce": cross_entropy(logits[0], target)}
 
 
-PROPOSALS = Method("proposals", 1, "full", True, frozenset(), _objective, other_rows="pseudo")
+PROPOSALS = Method(
+    name="proposals",
+    n_decoders=1,
+    full_pool="full",
+    other_rows="pseudo",
+    reads=frozenset(),
+    objective=_objective,
+)

@@ -21,7 +21,19 @@ def _single_ent(logits, batch, hp, ctx=None):
     return terms
 
 
-SINGLE = Method("single", 1, "full", True, frozenset({"lambda_w"}), _single)
+SINGLE = Method(
+    name="single",
+    n_decoders=1,
+    full_pool="full",
+    other_rows="partial",
+    reads=frozenset({"lambda_w"}),
+    objective=_single,
+)
 SINGLE_ENT = Method(
-    "single_ent", 1, "full", True, frozenset({"lambda_w", "lambda_ent", "entropy_on"}), _single_ent
+    name="single_ent",
+    n_decoders=1,
+    full_pool="full",
+    other_rows="partial",
+    reads=frozenset({"lambda_w", "lambda_ent", "entropy_on"}),
+    objective=_single_ent,
 )

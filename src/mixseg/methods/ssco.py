@@ -31,8 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mixseg.data.batch import Batch
 from mixseg.losses import EPS, cross_entropy
-from mixseg.methods.base import Batch, HyperParams, Method, StepContext
+from mixseg.methods.base import HyperParams, Method, StepContext
 from mixseg.methods.ema import ema_copy, ema_update, sigmoid_rampup
 
 
@@ -132,13 +133,12 @@ def _after_step(model: nn.Module, aux: dict[str, nn.Module], step: int, hp: Hype
 
 
 SSCO = Method(
-    "ssco",
-    1,
-    "full",
-    True,
-    frozenset({"lambda_sp", "lambda_sc", "ssco"}),
-    _objective,
+    name="ssco",
+    n_decoders=1,
+    full_pool="full",
     other_rows="none",
+    reads=frozenset({"lambda_sp", "lambda_sc", "ssco"}),
+    objective=_objective,
     n_networks=2,
     sections=(("ssco", SSCOParams),),
     make_aux=_make_aux,

@@ -35,8 +35,9 @@ import math
 import torch
 from torch import nn
 
+from mixseg.data.batch import Batch
 from mixseg.losses import cross_entropy, dice_loss
-from mixseg.methods.base import Batch, HyperParams, Method, StepContext
+from mixseg.methods.base import HyperParams, Method, StepContext
 from mixseg.methods.ema import ema_copy, ema_update, sigmoid_rampup
 
 UNCERTAINTY_EPS = 1e-6  # inside the log of the original's uncertainty
@@ -135,13 +136,12 @@ def _after_step(model: nn.Module, aux: dict[str, nn.Module], step: int, hp: Hype
 
 
 UAMT = Method(
-    "uamt",
-    1,
-    "full",
-    True,
-    frozenset({"lambda_c", "uamt"}),
-    _objective,
+    name="uamt",
+    n_decoders=1,
+    full_pool="full",
     other_rows="none",
+    reads=frozenset({"lambda_c", "uamt"}),
+    objective=_objective,
     sections=(("uamt", UAMTParams),),
     make_aux=_make_aux,
     after_step=_after_step,

@@ -28,6 +28,7 @@ heads (Peng et al. 2021; reference §3.2), sizes given for ``padding="same"`` an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -70,6 +71,9 @@ def _resize(x: torch.Tensor, size: torch.Size) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
 
+Resize = Callable[[torch.Tensor, torch.Size], torch.Tensor]
+
+
 class Decoder(nn.Module):
     """One branch: from the centre's output and the encoder skips to class logits."""
 
@@ -82,18 +86,24 @@ class Decoder(nn.Module):
         self.dec1 = nn.Sequential(*_conv_bn_relu(2 * b, b, pad), *_conv_bn_relu(b, b, pad))
         self.final = nn.Conv2d(b, num_classes, 1)
 
-    def forward(self, centre: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
-        return self.forward_features(centre, skips)[0]
+    def forward(
+        self, centre: torch.Tensor, skips: list[torch.Tensor], resize: Resize = _resize
+    ) -> torch.Tensor:
+        return self.forward_features(centre, skips, resize)[0]
 
     def forward_features(
-        self, centre: torch.Tensor, skips: list[torch.Tensor]
+        self, centre: torch.Tensor, skips: list[torch.Tensor], resize: Resize = _resize
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """(logits, {"dec2": dec2's features before its up-convolution, "dec1": dec1's output})."""
+        """(logits, {"dec2": dec2's features before its up-convolution, "dec1": dec1's output}).
+
+        ``resize(skip, size)`` brings each encoder skip to the decoder's size (bilinear; a
+        benchmark passes a caching one to time sharing it between decoders).
+        """
         e1, e2, e3, e4 = skips
-        d = self.dec4(torch.cat([centre, _resize(e4, centre.shape[2:])], 1))
-        d = self.dec3(torch.cat([d, _resize(e3, d.shape[2:])], 1))
-        d, dec2 = self.dec2.forward_features(torch.cat([d, _resize(e2, d.shape[2:])], 1))
-        dec1 = self.dec1(torch.cat([d, _resize(e1, d.shape[2:])], 1))
+        d = self.dec4(torch.cat([centre, resize(e4, centre.shape[2:])], 1))
+        d = self.dec3(torch.cat([d, resize(e3, d.shape[2:])], 1))
+        d, dec2 = self.dec2.forward_features(torch.cat([d, resize(e2, d.shape[2:])], 1))
+        dec1 = self.dec1(torch.cat([d, resize(e1, d.shape[2:])], 1))
         return self.final(dec1), {"dec2": dec2, "dec1": dec1}
 
 
@@ -132,6 +142,16 @@ class UNet2D(nn.Module):
             chans |= {f"dec2_{i}": 2 * self.base, f"dec1_{i}": self.base}
         return chans
 
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """The shared part, run once for every decoder: (centre output, bottleneck features,
+        encoder skips [e1, e2, e3, e4])."""
+        e1 = self.enc1(x)
+        e2 = self.enc2(e1)
+        e3 = self.enc3(e2)
+        e4 = self.enc4(e3)
+        centre, bottleneck = self.center.forward_features(e4)
+        return centre, bottleneck, [e1, e2, e3, e4]
+
     def forward(
         self,
         x: torch.Tensor,
@@ -143,12 +163,7 @@ class UNet2D(nn.Module):
         With ``features=True``: ``(logits, feats)``, ``feats`` holding ``bottleneck`` and, per
         requested decoder i, ``dec2_<i>`` and ``dec1_<i>`` (module docstring).
         """
-        e1 = self.enc1(x)
-        e2 = self.enc2(e1)
-        e3 = self.enc3(e2)
-        e4 = self.enc4(e3)
-        centre, bottleneck = self.center.forward_features(e4)
-        skips = [e1, e2, e3, e4]
+        centre, bottleneck, skips = self.encode(x)
         idx = range(self.n_decoders) if heads is None else heads
         logits, feats = [], {"bottleneck": bottleneck}
         for i in idx:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+from mixseg.data.batch import IGNORE
 from mixseg.data.patches import VolumePool, make_batch3d, random_patch
-from mixseg.methods.base import IGNORE
 
 PATCH = (4, 5, 6)
 
