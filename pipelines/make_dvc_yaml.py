@@ -1,4 +1,5 @@
-"""Write pipelines/train-*/dvc.yaml from the table of run groups below.
+"""Write pipelines/train-*/dvc.yaml from the table of run groups below, and the code deps of the
+root dvc.yaml's stages: every stage's code deps are what its script can import (``mixseg.deps``).
 
 Each group is one DVC matrix (values from params.yaml ``runs.*``) and gives one stage that
 trains each run and evaluates it on the test cases (``pipeline/train.py``). A group exists per
@@ -10,6 +11,7 @@ files are up to date and correct.
 Usage: python pipelines/make_dvc_yaml.py
 """
 
+import re
 from pathlib import Path
 
 import yaml
@@ -339,43 +341,6 @@ GROUPS = (
     + _ours("train-la", "la", LS, "Table 7")
 )
 
-# Code each stage runs. A training stage depends on its method's file(s) and its network's file,
-# not on the whole methods/ and models/ packages: adding a method re-runs nothing else.
-COMMON_TRAIN = [
-    "src/mixseg/config.py",
-    "src/mixseg/runs.py",
-    "src/mixseg/train.py",
-    "src/mixseg/infer.py",
-    "src/mixseg/sliding.py",
-    "src/mixseg/losses.py",
-    "src/mixseg/metrics.py",
-    "src/mixseg/methods/base.py",
-    "src/mixseg/models/__init__.py",
-    "src/mixseg/data/datasets.py",
-    "src/mixseg/data/canonical.py",
-]
-METHOD_FILES = {
-    "lower": ["full.py"],
-    "upper": ["full.py"],
-    "single": ["single.py"],
-    "single_ent": ["single.py"],
-    "decoupled": ["dual.py"],
-    "kl": ["dual.py"],
-    "kl_ent": ["dual.py"],
-    "proposals": ["proposals.py"],
-    "uamt": ["uamt.py", "ema.py"],
-    "glmi": ["glmi.py"],
-    "ssco": ["ssco.py", "ema.py"],
-}
-# The network a dataset's runs build (training and evaluation), and its batch sampler (training).
-NETWORK_FILES = {"acdc": ["src/mixseg/models/unet.py"], "la": ["src/mixseg/models/vnet.py"]}
-SAMPLER_FILES = {"acdc": [], "la": ["src/mixseg/data/patches.py"]}
-# Files a method needs beyond its own: to build or load its network ...
-METHOD_NETWORK_FILES = {"ssco": ["src/mixseg/models/conets.py"]}
-# ... and to train (proposals load the teacher run to label images).
-METHOD_TRAIN_FILES = {"proposals": ["src/mixseg/pseudo.py"]}
-# The test evaluation every stage ends with (beyond what training already imports).
-EVAL_CODE = ["src/mixseg/evaluate.py"]
 TITLES = {
     "train-baselines": "Single-branch baselines and Decoupled (Table 1, Appendix A.1, A.3)",
     "train-ours": "The proposed dual-branch models (Tables 1, 4, 5, 6, Appendix A.2, Fig. 7)",
@@ -397,18 +362,14 @@ def _reads_partial_labels(method: str) -> bool:
     return m.weak_batches and m.other_rows == "partial"
 
 
-def code_deps(ds: str, method: str) -> list[str]:
-    """The code a stage of ``method`` on ``ds`` runs: its training and its test evaluation."""
-    network = NETWORK_FILES[ds] + METHOD_NETWORK_FILES.get(method, [])
-    train = (
-        ["pipeline/train.py"]
-        + COMMON_TRAIN
-        + network
-        + SAMPLER_FILES[ds]
-        + METHOD_TRAIN_FILES.get(method, [])
-        + [f"src/mixseg/methods/{f}" for f in METHOD_FILES[method]]
-    )
-    return sorted(dict.fromkeys(train + EVAL_CODE + network))
+def code_deps(method: str) -> list[str]:
+    """The code a stage training ``method`` can run (its training and test evaluation): what
+    ``pipeline/train.py`` imports, and the method's own module, which the registry imports by
+    name (``mixseg.deps``). Not every method: adding one re-runs nothing else."""
+    from mixseg.deps import stage_code
+    from mixseg.methods import method_module
+
+    return stage_code("pipeline/train.py", [method_module(method)])
 
 
 def render(file: str) -> str:
@@ -428,7 +389,7 @@ def render(file: str) -> str:
         cli += "".join(f" {a}" for a in args)
         run = _template_run(method, args)
         where = f"${{item.setting}}/{run}/seed${{item.seed}}"
-        deps = code_deps(ds, method) + [f"data/processed/{ds}"]
+        deps = code_deps(method) + [f"data/processed/{ds}"]
         if _reads_partial_labels(method):
             deps.append(f"data/weak/{ds}")
         pseudo = _pseudo_from(args)
@@ -467,10 +428,31 @@ def _pseudo_from(args: list[str]) -> str | None:
     return next((a.split(" ", 1)[1] for a in args if a.startswith("--pseudo-from ")), None)
 
 
+def root_code_deps(text: str) -> str:
+    """The hand-written root dvc.yaml (data and report stages) with each stage's code deps
+    derived like the training stages': the run of ``pipeline/``, ``src/`` lines that starts
+    with the stage's script is replaced by what that script can import. The rest is kept."""
+    from mixseg.deps import stage_code
+
+    lines, out = text.split("\n"), []
+    code = re.compile(r"(\s*)- ((?:pipeline|src)/\S+)$")
+    while lines:
+        m = code.match(lines[0])
+        if not (m and m.group(2).startswith("pipeline/") and out and out[-1].strip() == "deps:"):
+            out.append(lines.pop(0))
+            continue
+        out += [f"{m.group(1)}- {f}" for f in stage_code(m.group(2))]
+        while lines and code.match(lines[0]):
+            lines.pop(0)
+    return "\n".join(out)
+
+
 def main() -> None:
     for file in TITLES:
         (HERE / file).mkdir(exist_ok=True)
         (HERE / file / "dvc.yaml").write_text(render(file))
+    root = HERE.parent / "dvc.yaml"
+    root.write_text(root_code_deps(root.read_text()))
 
 
 if __name__ == "__main__":
