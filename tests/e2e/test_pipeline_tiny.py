@@ -104,7 +104,7 @@ def repo(tmp_path_factory) -> Path:
     _run(["git", "init", "-q"], dst)
     _run(["git", "add", "-A"], dst)
     _run(["git", "commit", "-qm", "tiny"], dst)
-    _run([sys.executable, "pipelines/repro.py"], dst)  # what `make repro` runs
+    _run([sys.executable, "pipeline/repro.py"], dst)  # what `make repro` runs
     return dst
 
 
@@ -163,7 +163,9 @@ def test_retraining_gives_identical_metrics(repo):
     f = repo / "data/eval/acdc/set1/kl_ent/seed0/metrics.json"
     before = f.read_text()
     dvc = [sys.executable, "-m", "dvc"]
-    _run(dvc + ["repro", "-f", "-s", "pipelines/train-ours/dvc.yaml:train-kl-ent@set1-0"], repo)
+    _run(
+        dvc + ["repro", "-f", "-s", "pipeline/groups/train-ours/dvc.yaml:train-kl-ent@set1-0"], repo
+    )
     assert f.read_text() == before
     # The retrained run's train.json records its wall time, so the figures stage (which reads
     # data/runs) is legitimately stale now: bring the pipeline back up to date for what follows.

@@ -143,17 +143,17 @@ def test_every_stage_runs_a_script_that_exists(stages):
 def test_generated_dvc_yaml_is_up_to_date():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("gen", ROOT / "pipelines" / "make_dvc_yaml.py")
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "pipeline" / "make_dvc_yaml.py")
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     for file in experiments.FILES:
-        committed = (ROOT / "pipelines" / file / "dvc.yaml").read_text()
+        committed = (ROOT / "pipeline" / "groups" / file / "dvc.yaml").read_text()
         assert committed == gen.render(file, params), (
-            f"run: python pipelines/make_dvc_yaml.py ({file})"
+            f"run: python pipeline/make_dvc_yaml.py ({file})"
         )
     root = (ROOT / "dvc.yaml").read_text()
-    assert root == gen.root_code_deps(root), "run: python pipelines/make_dvc_yaml.py (dvc.yaml)"
+    assert root == gen.root_code_deps(root), "run: python pipeline/make_dvc_yaml.py (dvc.yaml)"
 
 
 def test_no_duplicate_runs(stages):
@@ -185,7 +185,7 @@ def test_the_at_default_rows_pin_the_default_values():
     """Tables B.5/B.6: the row of the default λglobalMI (λ1) is its own group, which sets the
     default on the command line; it must equal params.yaml's."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    text = (ROOT / "pipelines" / "train-compare" / "dvc.yaml").read_text()
+    text = (ROOT / "pipeline" / "groups" / "train-compare" / "dvc.yaml").read_text()
     assert f"--set lambda_gmi={params['lambda_gmi']:g}" in text
     assert f"--set lambda_sp={params['lambda_sp']:g}" in text
 

@@ -29,12 +29,12 @@ def _load(name: str, path: Path):
 
 @pytest.fixture(scope="module")
 def gen():
-    return _load("gen", ROOT / "pipelines" / "make_dvc_yaml.py")
+    return _load("gen", ROOT / "pipeline" / "make_dvc_yaml.py")
 
 
 @pytest.fixture(scope="module")
 def repro():
-    return _load("repro", ROOT / "pipelines" / "repro.py")
+    return _load("repro", ROOT / "pipeline" / "repro.py")
 
 
 def test_groups_are_unique_and_name_registered_methods_and_params_keys():

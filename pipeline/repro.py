@@ -11,16 +11,16 @@ a process wait for the short bookkeeping lock instead of failing.
 ``PLAN`` cuts the stages into items (lists of `dvc repro` targets), each to be run after the
 items it names. ``--jobs`` workers take items as they free up: each the first item of the list
 whose prerequisites are done, so the long items start first and the short ones fill the gaps
-(session 4's fixed pairs of pipelines left one core idle for ~10 min). An item needs nothing
+(fixed pairs of pipelines, run side by side, left one core idle for ~10 min). An item needs nothing
 from an item it does not (transitively) come after, and no stage is in two items
 (``tests/unit/test_repro_plan.py`` checks both on the DVC graph). Each process runs its item's
 stages only (``dvc repro -s``, in file order, which the generator writes upstream first; the
 test checks that too): without ``-s`` each would also check the stages upstream, and DVC takes
 write locks on a checked stage's outs even when it skips it, which fails against the read lock
-the other process's running stage holds on them (DVC issue #5795). After a failure no new item
-starts. A final plain `dvc repro`, with all the threads, runs whatever is left (the report
-stages) and, if anything were missed, would run it too. With ``--jobs 1`` this is exactly
-`dvc repro`.
+the other process's running stage holds on them
+(https://github.com/iterative/dvc/issues/5795). After a failure no new item starts. A final
+plain `dvc repro`, with all the threads, runs whatever is left (the report stages) and, if
+anything were missed, would run it too. With ``--jobs 1`` this is exactly `dvc repro`.
 
 Threads: each process gets its share of the cores (``OMP_NUM_THREADS``); the cpu and tiny
 presets pin ``train.threads: 1`` anyway: floating-point sums split among threads round
@@ -28,7 +28,7 @@ differently for each thread count, and training amplifies that to differences as
 seed-to-seed spread. Pinned, a stage gives the same numbers whether `make repro`, a plain
 `dvc repro` or `dvc exp run` runs it.
 
-Usage: python pipelines/repro.py [--jobs N] [--dry]
+Usage: python pipeline/repro.py [--jobs N] [--dry]
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from pathlib import Path
 from mixseg import config, experiments
 
 ROOT = Path(__file__).resolve().parents[1]
-GROUPS_DIR = "pipelines"
+GROUPS_DIR = "pipeline/groups"
 
 
 @dataclass(frozen=True)
