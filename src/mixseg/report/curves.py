@@ -120,13 +120,19 @@ def fig3_curves(params: dict) -> tuple[str, int, list[tuple[str, str, str, Any]]
     return setting, seed, out
 
 
+def _on_pseudo_labels(row: experiments.Row) -> bool:
+    return experiments.group(row.group).pseudo_from is not None
+
+
 def fig3(out_dir: Path, params: dict) -> FigureInfo:
     """Fig. 3: validation DSC vs step of retraining on pseudo-labels (red) and of ours (blue);
     drawn once a pseudo-label run has a curve, the runs without one noted on the figure."""
     setting, seed, curves = fig3_curves(params)
     title = "Fig. 3: pseudo-labels vs the proposed formulation (validation DSC)"
     missing = [run for run, _, _, c in curves if c is None]
-    if all(c is None for run, _, _, c in curves if run.startswith("proposals-")):
+    pseudo = {e[2] for e in experiments.FIG3.entries([setting]) if _on_pseudo_labels(e[1])}
+    if all(c is None for run, _, _, c in curves if run in pseudo):
+        needs = " / ".join(run for run, *_ in curves if run in pseudo)
         return FigureInfo(
             "fig3",
             "",
@@ -134,8 +140,7 @@ def fig3(out_dir: Path, params: dict) -> FigureInfo:
             "",
             False,
             missing,
-            f"needs the runs proposals-lower / proposals-kl ({setting}, seed {seed}) with their "
-            "dvclive logs",
+            f"needs the runs {needs} ({setting}, seed {seed}) with their dvclive logs",
         )
     name = "fig3_proposals.png"
     fig, ax = plt.subplots(figsize=(6.4, 4))
