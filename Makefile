@@ -18,16 +18,16 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## make repro: run the whole DVC pipeline on the embedded (synthetic) default data: `dvc repro`,
-## with independent stage groups side by side on the cores (pipelines/repro.py; --jobs 1: plain)
+## with independent stage groups side by side on the cores (pipeline/repro.py; --jobs 1: plain)
 REPRO_ARGS ?=
 repro: $(STAMP)
-	$(BIN)/python pipelines/repro.py $(REPRO_ARGS)
+	$(BIN)/python pipeline/repro.py $(REPRO_ARGS)
 
 ## make test: the whole test suite (unit + tiny end-to-end pipeline), CPU only
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-## make bench: benchmarks -> reports/bench/*.json + README.md (DESIGN.md section 7); a full run
+## make bench: benchmarks -> reports/bench/*.json + README.md; a full run
 ## takes ~7 min on 2 cores. `make bench BENCH_ARGS=--quick` for a fast indicative pass.
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
@@ -39,8 +39,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src pipeline tests
-	$(BIN)/ruff format --check src pipeline tests
+	$(BIN)/ruff check src pipeline tests benchmarks
+	$(BIN)/ruff format --check src pipeline tests benchmarks
 
 clean-venv:
 	rm -rf $(VENV)

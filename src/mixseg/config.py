@@ -1,4 +1,4 @@
-"""Typed, validated view of ``params.yaml`` (DESIGN.md §3).
+"""Typed, validated view of ``params.yaml``.
 
 ``params.yaml`` is the single source of experiment values. Every section maps onto a frozen
 dataclass whose fields have no defaults: a missing key is an error and so is an unknown key

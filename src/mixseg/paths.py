@@ -1,4 +1,4 @@
-"""The only place that builds artefact paths (STYLE.md: "paths.py").
+"""The only place that builds artefact paths.
 
 All paths are relative to the project root (the directory holding ``dvc.yaml``), which is the
 working directory of every DVC stage. ``tests/unit/test_dvc_yaml.py`` checks that the outputs

@@ -1,4 +1,5 @@
-"""The whole DVC pipeline, end to end, on the tiny preset (a copy of the repository in tmp).
+"""The whole DVC pipeline, end to end, on the tiny preset (a copy of the repository in tmp,
+``tests/tiny_project.py``).
 
 Checks: every stage runs; every evaluation and the report exist; a second `dvc repro` does
 nothing; a training stage re-run from scratch gives identical metrics (seeded, CPU); and after
@@ -8,103 +9,21 @@ changing `lambda_kd` exactly the runs that inherit it are stale.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import tiny_project
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-TINY = {
-    "preset": "tiny",
-    "data.acdc.synthetic.n_cases": 10,
-    "data.acdc.synthetic.workers": 1,
-    "data.la.synthetic.n_cases": 10,
-    "data.la.synthetic.workers": 1,
-    "runs.sweeps.settings": ["set1"],
-    "settings.n_full": [1],
-    "settings.ratios": [1, 2],
-    "settings.default_ratio": 2,
-    "runs.settings": ["set1"],
-    "runs.seeds": [0],
-    "runs.sweep_seeds": [0],
-    "runs.sweeps.a1_lambda_w": [0.1],
-    "runs.sweeps.a2_lambda_kd": [1],
-    "runs.sweeps.a3_lambda_ent": [0.1],
-    "runs.sweeps.a3_settings": ["set1"],
-    "runs.sweeps.t4_lambda_kd": [1],
-    "runs.sweeps.t5_lambda_w": [0.1],
-    "runs.sweeps.t6_divergence": ["alpha2"],
-    "runs.sweeps.t6_settings": ["set1"],
-    "runs.sweeps.f7_ratio": [1],
-    "runs.sweeps.f7_settings": ["set1"],
-    "runs.compare_seeds": [0],
-    "runs.la_seeds": [0],
-    "runs.selftrain.settings": ["set1"],
-    "runs.sweeps.b_settings": ["set1"],
-    "runs.sweeps.b4_lambda_c": [1],
-    "runs.sweeps.b5_lambda_gmi": [2],
-    "runs.sweeps.b5_lambda_lmi": [0.05],
-    "runs.sweeps.b5_lambda_lmi_at_default": [1],
-    "runs.sweeps.b6_lambda_sp": [1],
-    "runs.sweeps.b6_lambda_sc": [1],
-    "runs.sweeps.b6_lambda_sc_at_default": [8],
-}
-
-
-def _set(params: dict, dotted: str, value) -> None:
-    *parents, leaf = dotted.split(".")
-    node = params
-    for p in parents:
-        node = node[p]
-    assert leaf in node, dotted
-    node[leaf] = value
-
-
-def _run(args: list[str], cwd: Path) -> str:
-    env = dict(os.environ, DVC_NO_ANALYTICS="1", DVC_STUDIO_OFFLINE="1")
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.update(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@t",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@t",
-    )
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc.stdout
+_run = tiny_project.run
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    dst = tmp_path_factory.mktemp("repo")
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for f in files:
-        # Results and lock files of the real pipeline stay behind: the tiny run starts afresh.
-        if f.startswith(("data/", "reports/", "docs/")) or f.endswith("dvc.lock"):
-            continue
-        if (ROOT / f).is_file():
-            (dst / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, dst / f)
-    params = yaml.safe_load((dst / "params.yaml").read_text())
-    for k, v in TINY.items():
-        _set(params, k, v)
-    (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _run(["git", "init", "-q"], dst)
-    _run(["git", "add", "-A"], dst)
-    _run(["git", "commit", "-qm", "tiny"], dst)
-    _run([sys.executable, "pipelines/repro.py"], dst)  # what `make repro` runs
+    dst = tiny_project.make(tmp_path_factory.mktemp("repo"))
+    _run([sys.executable, "pipeline/repro.py"], dst)  # what `make repro` runs
     return dst
 
 
@@ -163,7 +82,9 @@ def test_retraining_gives_identical_metrics(repo):
     f = repo / "data/eval/acdc/set1/kl_ent/seed0/metrics.json"
     before = f.read_text()
     dvc = [sys.executable, "-m", "dvc"]
-    _run(dvc + ["repro", "-f", "-s", "pipelines/train-ours/dvc.yaml:train-kl-ent@set1-0"], repo)
+    _run(
+        dvc + ["repro", "-f", "-s", "pipeline/groups/train-ours/dvc.yaml:train-kl-ent@set1-0"], repo
+    )
     assert f.read_text() == before
     # The retrained run's train.json records its wall time, so the figures stage (which reads
     # data/runs) is legitimately stale now: bring the pipeline back up to date for what follows.

@@ -5,14 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import tiny_project
 
 from mixseg import config
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_preset_section_of_params_yaml_loads():
+@pytest.mark.parametrize("tiny", [False, True])
+def test_every_preset_section_of_params_yaml_loads(tiny):
+    """params.yaml, and params.yaml with the end-to-end test's fixture (the tiny preset)."""
     params = config.read_params(ROOT / "params.yaml")
+    if tiny:
+        params = tiny_project.apply_fixture(params)
+        assert params["preset"] == "tiny" and "tiny" in params["presets"]
     for preset in params["presets"]:
         for ds in params["presets"][preset]:
             base = f"presets.{preset}.{ds}"
@@ -24,6 +30,13 @@ def test_every_preset_section_of_params_yaml_loads():
         config.load_section(params, f"data.{ds}", config.DataSource)
     config.load_section(params, "split", config.SplitParams)
     config.load_section(params, "settings", config.SettingsParams)
+
+
+def test_the_fixture_sets_only_keys_of_params_yaml(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("runs.sweeps.a1_lambdaw: [1]\n")
+    with pytest.raises(KeyError, match="a1_lambdaw"):
+        tiny_project.apply_fixture(config.read_params(ROOT / "params.yaml"), bad)
 
 
 def _split(**kw):

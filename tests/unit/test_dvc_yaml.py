@@ -1,6 +1,6 @@
 """The DVC graph agrees with the code: outs equal paths.py, every training stage declares exactly
 the top-level params its run inherits (so `-S lambda_kd=10` re-runs exactly the right runs),
-and every script a stage runs is one of its deps."""
+and every stage depends on exactly the project code it can import (``mixseg.deps``)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mixseg import paths, runs
-from mixseg.methods import METHODS, get_method
+from mixseg import experiments, paths, runs
+from mixseg.deps import dynamic_imports, stage_code
+from mixseg.methods import METHODS, get_method, method_module
 from mixseg.methods.base import HYPER_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +49,53 @@ def test_script_of_every_stage_is_a_dep(stages):
         assert _args(cmd)["script"][0] in deps, name
 
 
+def _code(dep: str) -> set[str]:
+    """The project files a declared dep covers (a folder: every .py file under it)."""
+    path = ROOT / dep
+    if path.is_dir():
+        return {str(f.relative_to(ROOT)) for f in path.rglob("*.py")}
+    return {dep}
+
+
+def test_every_stage_depends_on_exactly_the_code_it_can_import(stages):
+    """A stage whose code changed must re-run: its deps cover every project file its script
+    (and, for training, its method's module) can import; and they name nothing else, so that
+    a change elsewhere (another method, the report) re-runs nothing."""
+    problems = []
+    for name, cmd, _, stage_deps, _ in stages:
+        a = _args(cmd)
+        modules = [method_module(m) for m in a.get("method", [])]
+        expected = set(stage_code(a["script"][0], modules))
+        declared = set().union(
+            *(_code(d) for d in stage_deps if d.startswith(("src/", "pipeline/")))
+        )
+        if expected - declared:
+            problems.append(f"{name} can import, not in its deps: {sorted(expected - declared)}")
+        if declared - expected:
+            problems.append(f"{name} depends on, cannot import: {sorted(declared - expected)}")
+    assert not problems, "\n".join(
+        problems[:5] + [f"... {len(problems)} in all; run: python pipeline/make_dvc_yaml.py"]
+    )
+
+
+def test_only_the_method_registry_imports_by_name():
+    """``mixseg.deps`` reads imports statically: a lookup by name anywhere but the registry
+    (whose lookup each training stage adds as a dependency of its own) would escape it."""
+    registry = ROOT / "src/mixseg/methods/__init__.py"
+    for f in sorted((ROOT / "src").rglob("*.py")) + sorted((ROOT / "pipeline").rglob("*.py")):
+        if f != registry:
+            assert not dynamic_imports(f), f
+
+
+def test_the_method_registry_imports_no_method():
+    """Else every training stage could import every method."""
+    got = stage_code("src/mixseg/methods/__init__.py")
+    assert {f for f in got if f.startswith("src/mixseg/methods/")} == {
+        "src/mixseg/methods/__init__.py",
+        "src/mixseg/methods/base.py",
+    }
+
+
 def test_data_stage_outs_match_paths(stages):
     expected = {
         "download@acdc": [str(paths.raw_dir("acdc"))],
@@ -76,6 +124,7 @@ def test_train_stages_declare_exactly_inherited_params(stages):
         # One stage trains the run and evaluates it on the test cases.
         assert outs == [str(paths.run_dir(*where)), str(paths.eval_dir(*where))], name
         assert "src/mixseg/evaluate.py" in deps and "src/mixseg/metrics.py" in deps, name
+        assert deps.isdisjoint(_other_methods(method.name)), name
         ds = a["dataset"][0]
         assert (f"data/weak/{ds}" in deps) == (
             method.other_rows == "partial" and method.weak_batches
@@ -86,6 +135,12 @@ def test_train_stages_declare_exactly_inherited_params(stages):
     assert seen_methods == set(METHODS)
 
 
+def _other_methods(name: str) -> set[str]:
+    """The files of the methods that ``name`` does not import."""
+    own = set(stage_code(f"src/{method_module(name).replace('.', '/')}.py"))
+    return {f"src/{method_module(m).replace('.', '/')}.py" for m in METHODS} - own
+
+
 def test_every_stage_runs_a_script_that_exists(stages):
     for name, cmd, *_ in stages:
         assert (ROOT / _args(cmd)["script"][0]).is_file(), name
@@ -94,12 +149,17 @@ def test_every_stage_runs_a_script_that_exists(stages):
 def test_generated_dvc_yaml_is_up_to_date():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("gen", ROOT / "pipelines" / "make_dvc_yaml.py")
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "pipeline" / "make_dvc_yaml.py")
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
-    for file in gen.TITLES:
-        committed = (ROOT / "pipelines" / file / "dvc.yaml").read_text()
-        assert committed == gen.render(file), f"run: python pipelines/make_dvc_yaml.py ({file})"
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for file in experiments.FILES:
+        committed = (ROOT / "pipeline" / "groups" / file / "dvc.yaml").read_text()
+        assert committed == gen.render(file, params), (
+            f"run: python pipeline/make_dvc_yaml.py ({file})"
+        )
+    root = (ROOT / "dvc.yaml").read_text()
+    assert root == gen.root_code_deps(root), "run: python pipeline/make_dvc_yaml.py (dvc.yaml)"
 
 
 def test_no_duplicate_runs(stages):
@@ -131,7 +191,7 @@ def test_the_at_default_rows_pin_the_default_values():
     """Tables B.5/B.6: the row of the default λglobalMI (λ1) is its own group, which sets the
     default on the command line; it must equal params.yaml's."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    text = (ROOT / "pipelines" / "train-compare" / "dvc.yaml").read_text()
+    text = (ROOT / "pipeline" / "groups" / "train-compare" / "dvc.yaml").read_text()
     assert f"--set lambda_gmi={params['lambda_gmi']:g}" in text
     assert f"--set lambda_sp={params['lambda_sp']:g}" in text
 

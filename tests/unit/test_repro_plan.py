@@ -1,4 +1,4 @@
-"""`make repro`'s plan (pipelines/repro.py) on the real DVC graph: an item needs no stage of an
+"""`make repro`'s plan (pipeline/repro.py) on the real DVC graph: an item needs no stage of an
 item it does not wait for, no stage is in two items, every training stage is in the plan; and
 the scheduler that runs the items, with a fake `dvc repro`."""
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def plan():
-    spec = importlib.util.spec_from_file_location("repro", ROOT / "pipelines" / "repro.py")
+    spec = importlib.util.spec_from_file_location("repro", ROOT / "pipeline" / "repro.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules["repro"] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
@@ -75,8 +75,8 @@ def _upstream(graph, stage):
 
 def test_graph_orientation(graph):
     by_name = {s.addressing: s for s in graph.nodes}
-    kl = by_name["pipelines/train-ours/dvc.yaml:train-kl@set3-0"]
-    prop = by_name["pipelines/train-compare/dvc.yaml:train-proposals-kl@set3-0"]
+    kl = by_name["pipeline/groups/train-ours/dvc.yaml:train-kl@set3-0"]
+    prop = by_name["pipeline/groups/train-compare/dvc.yaml:train-proposals-kl@set3-0"]
     assert kl in _upstream(graph, prop) and prop not in _upstream(graph, kl)
 
 

@@ -1,4 +1,4 @@
-"""``mixseg segment`` (issue 7): tiny checkpoints in the ``model.pt`` format of ``train.fit``,
+"""``mixseg segment``: tiny checkpoints in the ``model.pt`` format of ``train.fit``,
 synthetic NIfTI files written with nibabel directly, with unusual headers."""
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from mixseg import experiments
+from mixseg.config import lookup
 from mixseg.report import comparisons, sweeps
 from mixseg.report.paper_values import TABLE7
 from mixseg.report.tables import table1
@@ -35,16 +37,22 @@ def build_tables(params: dict) -> list[Table]:
     """Every table of ``outputs.TABLE_NAMES``, in order, from the evaluation summaries on disk.
 
     Reads ``params``: preset, data.acdc.source, data.la.source, runs, and the defaults of the
-    swept keys (lambda_w, lambda_kd, lambda_ent, divergence). Seeds: Tables 1, 4-6 and A.1-A.3
+    swept keys (lambda_w, lambda_kd, lambda_ent, divergence, lambda_c, lambda_gmi, lambda_lmi,
+    lambda_sp, lambda_sc). Seeds: Tables 1, 4-6 and A.1-A.3
     ``runs.seeds`` (sweeps ``runs.sweep_seeds``); Tables 2, 3 and the default runs of B.4-B.6
     ``runs.compare_seeds`` (the other B cells ``runs.sweep_seeds``); Table 7 ``runs.la_seeds``.
     """
     preset, r = params["preset"], params["runs"]
     acdc, la = params["data"]["acdc"]["source"], params["data"]["la"]["source"]
     settings = list(r["settings"])
-    seeds = [int(s) for s in r["seeds"]]
-    sweep_seeds = [int(s) for s in r["sweep_seeds"]]
-    cmp_seeds, la_seeds = comparisons.compare_seeds(r), comparisons.la_seeds(r)
+
+    def seeds_of(key: str) -> list[int]:
+        return [int(s) for s in lookup(params, key)]
+
+    seeds, la_seeds = seeds_of(experiments.TABLE1.seeds), seeds_of(experiments.TABLE7.seeds)
+    cmp_seeds = seeds_of(experiments.TABLE2.seeds)
+    # The seeds of the B sweeps' runs other than the default ones.
+    sweep_seeds = seeds_of(experiments.group(experiments.sweep("tableB4").groups[0]).seeds)
     # Appendix B sweeps: Set-3 in the paper (the first setting of the sweeps here).
     b_setting = r["sweeps"]["settings"][0]
     out = []
@@ -70,7 +78,7 @@ def build_tables(params: dict) -> list[Table]:
                 "acdc",
                 acdc,
                 str(cmp_seeds),
-                "runs `proposals-lower`, `proposals-kl` (head teacher) and `kl_ent` (head student)",
+                _runs_read(experiments.TABLE2),
             ),
             md,
             rows,
@@ -93,8 +101,8 @@ def build_tables(params: dict) -> list[Table]:
             rows,
         )
     )
-    for sw in sweeps.SWEEPS[:3]:
-        out.append(_sweep(sw, params, preset, acdc, seeds, sweep_seeds))
+    for name in ("table4", "table5", "table6"):
+        out.append(_sweep(experiments.sweep(name), params, preset, acdc))
     md, rows = table1("la", settings, la_seeds, TABLE7, table="7")
     out.append(
         Table(
@@ -111,34 +119,25 @@ def build_tables(params: dict) -> list[Table]:
             rows,
         )
     )
-    for sw in sweeps.SWEEPS[3:]:
-        out.append(_sweep(sw, params, preset, acdc, seeds, sweep_seeds))
-    for name, title, fn, head in (
-        ("tableB4", "Table B.4: λc of UA-MT", comparisons.table_b4, "teacher"),
-        (
-            "tableB5",
-            "Table B.5: λglobalMI and λlocalMI of GLMI (DSC)",
-            comparisons.table_b5,
-            "teacher",
-        ),
-        (
-            "tableB6",
-            "Table B.6: λ1 and λ2 of SSCO (DSC)",
-            comparisons.table_b6,
-            comparisons.SSCO_HEAD,
-        ),
+    for name in ("tableA1", "tableA2", "tableA3"):
+        out.append(_sweep(experiments.sweep(name), params, preset, acdc))
+    for name, fn in (
+        ("tableB4", comparisons.table_b4),
+        ("tableB5", comparisons.table_b5),
+        ("tableB6", comparisons.table_b6),
     ):
-        md, rows = fn("acdc", b_setting, cmp_seeds, sweep_seeds)
+        sw = experiments.sweep(name)
+        md, rows = fn("acdc", b_setting, cmp_seeds, sweep_seeds, params)
         out.append(
             Table(
                 name,
-                f"{title}, {b_setting}",
+                f"{sw.title}, {b_setting}",
                 _note(
                     preset,
                     "acdc",
                     acdc,
                     f"{sweep_seeds} (the default run: {cmp_seeds})",
-                    f"the run named in each cell (head {head}); the paper's values: Set-3 only",
+                    f"the run named in each cell (head {sw.head}); the paper's values: Set-3 only",
                 ),
                 md,
                 rows,
@@ -147,13 +146,28 @@ def build_tables(params: dict) -> list[Table]:
     return out
 
 
-def _sweep(sw, params, preset, source, seeds, sweep_seeds) -> Table:
+def _runs_read(table: experiments.Table) -> str:
+    """``runs `a`, `b` (head teacher) and `c` (head student)``: a table's runs by head."""
+    parts: list[tuple[list[str], str]] = []
+    for row in table.rows:
+        run, head = experiments.group(row.group, table.dataset).run, row.heads[0]
+        if parts and parts[-1][1] == head:
+            parts[-1][0].append(f"`{run}`")
+        else:
+            parts.append(([f"`{run}`"], head))
+    text = [f"{', '.join(runs)} (head {head})" for runs, head in parts]
+    return "runs " + ", ".join(text[:-1]) + (" and " if len(text) > 1 else "") + text[-1]
+
+
+def _sweep(sw: experiments.Sweep, params: dict, preset: str, source: str) -> Table:
     md, rows = sweeps.sweep_table(sw, "acdc", params)
+    seeds = lookup(params, experiments.group(sw.groups[0]).seeds)
+    default_seeds = lookup(params, experiments.group(sw.default).seeds)
     note = _note(
         preset,
         "acdc",
         source,
-        f"{sweep_seeds} (the default row: {seeds})",
+        f"{[int(s) for s in seeds]} (the default row: {[int(s) for s in default_seeds]})",
         f"`{sw.method}` for the default row, `{sw.method}-<tag><value>` for the others",
     )
-    return Table(sw.name, sw.title, note, md, rows)
+    return Table(sw.table, sw.title, note, md, rows)

@@ -19,10 +19,10 @@ one number per method, and the prediction of a co-training method is that of its
 together, so SSCO's rows (Table 3, and Table B.6 whose default cell is the same run) read
 ``ensemble``, the mean of the two softmax maps; either network alone would be half the method.
 
-Seeds (``params.yaml``): Tables 2, 3 and the default runs of B.4-B.6 read ``runs.compare_seeds``,
-the other B cells ``runs.sweep_seeds``; self-training (Fig. 5) runs at ``runs.selftrain.settings``
-for iterations I2..IK (K = ``runs.selftrain.iterations``; I1 is ``proposals-kl``); Table 7 (LA)
-reads ``runs.la_seeds``. Until params.yaml has a key, ``DEFAULTS`` gives its value.
+The rows, their runs, heads and labels, and the seeds keys are the experiment catalog's
+(``mixseg.experiments``: ``TABLE2``, ``TABLE3`` and the sweeps ``tableB4``-``tableB6``); the
+default value of a swept key is params.yaml's (the paper's chosen value). Seeds: Tables 2, 3 and
+the default runs of B.4-B.6 read ``runs.compare_seeds``, the other B cells ``runs.sweep_seeds``.
 
 Swept values are spelled in run names as DVC renders ``${item.x}`` of the YAML lists: Python's
 ``str`` of the number, ints without ``.0`` (``glmi-lgmi1-llmi0.05``, ``uamt-lc10``).
@@ -32,50 +32,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mixseg import experiments
+from mixseg.experiments import sweep_run
 from mixseg.report import paper_values as pv
 from mixseg.report.tables import SETTING_TITLES, measure
-
-SSCO_HEAD = "ensemble"  # the mean of its two co-trained networks (see above)
-PROPOSAL_ROWS = [
-    ("proposals-lower", "Proposals (Lower bound)", "teacher"),
-    ("proposals-kl", "Proposals (KL)", "teacher"),
-    ("kl_ent", "Ours (KL+Ent)", "student"),
-]
-SSL_ROWS = [
-    ("lower", "Lower bound", "teacher"),
-    ("uamt", "UA-MT (Yu et al., 2019)", "teacher"),
-    ("glmi", "GLMI (Peng et al., 2021)", "teacher"),
-    ("ssco", "SSCO (Wang et al., 2021)", SSCO_HEAD),
-    ("kl_ent", "Ours (KL+Ent)", "student"),
-]
-# The default (paper-chosen) values of the Appendix B sweeps.
-UAMT_DEFAULT = 0.1
-GLMI_DEFAULT = (1, 0.1)
-SSCO_DEFAULT = (0.5, 4)
-# Values of the ``runs`` keys of these runs while params.yaml does not define them.
-DEFAULTS: dict[str, Any] = {
-    "compare_seeds": [0],
-    "la_seeds": [0],
-    "selftrain": {"iterations": 5, "settings": ["set3"]},
-}
-
-
-def compare_seeds(runs: dict) -> list[int]:
-    """Seeds of Tables 2, 3, Figs. 3, 5 and the default runs of B.4-B.6 (``runs.compare_seeds``)."""
-    return [int(s) for s in runs.get("compare_seeds", DEFAULTS["compare_seeds"])]
-
-
-def la_seeds(runs: dict) -> list[int]:
-    """Seeds of the LA runs of Table 7 (``runs.la_seeds``)."""
-    return [int(s) for s in runs.get("la_seeds", DEFAULTS["la_seeds"])]
-
-
-def selftrain_runs(runs: dict) -> tuple[list[str], list[str]]:
-    """(settings, run of iteration I1..IK) of self-training (``runs.selftrain``): I1 is
-    ``proposals-kl``, It (t >= 2) ``selftrain-it<t>``, trained on the pseudo-labels of It-1."""
-    st = {**DEFAULTS["selftrain"], **runs.get("selftrain", {})}
-    its = ["proposals-kl"] + [f"selftrain-it{t}" for t in range(2, int(st["iterations"]) + 1)]
-    return list(st["settings"]), its
 
 
 def _md(header: list[str], body: list[list[str]]) -> str:
@@ -85,13 +45,14 @@ def _md(header: list[str], body: list[list[str]]) -> str:
 
 def table2(dataset: str, settings: list[str], seeds: list[int]) -> tuple[str, list[dict]]:
     """Table 2 (one row per setting, one column pair per model) as markdown and CSV rows."""
-    header = ["Setting"] + [f"{t} {m}" for _, t, _ in PROPOSAL_ROWS for m in ("DSC", "HD-95")]
+    rows2 = experiments.TABLE2.rows
+    header = ["Setting"] + [f"{r.label} {m}" for r in rows2 for m in ("DSC", "HD-95")]
     body, rows = [], []
     for setting in settings:
         line = [SETTING_TITLES.get(setting, setting)]
-        for run, _, head in PROPOSAL_ROWS:
+        for _, row, run in experiments.TABLE2.entries([setting]):
             paper = pv.TABLE2.get(setting, {}).get(run, (None, None))
-            c, r = measure("2", dataset, setting, run, head, seeds, paper)
+            c, r = measure("2", dataset, setting, run, row.heads[0], seeds, paper)
             line += c
             rows += r
         body.append(line)
@@ -101,46 +62,31 @@ def table2(dataset: str, settings: list[str], seeds: list[int]) -> tuple[str, li
 def table3(dataset: str, settings: list[str], seeds: list[int]) -> tuple[str, list[dict]]:
     """Table 3 (one row per setting and model) as markdown and CSV rows."""
     body, rows = [], []
-    for setting in settings:
-        for run, title, head in SSL_ROWS:
-            paper = pv.TABLE3.get(setting, {}).get(run, (None, None))
-            c, r = measure("3", dataset, setting, run, head, seeds, paper)
-            body.append([SETTING_TITLES.get(setting, setting), f"{title} (`{run}`)", *c])
-            rows += r
+    for setting, row, run in experiments.TABLE3.entries(settings):
+        paper = pv.TABLE3.get(setting, {}).get(run, (None, None))
+        c, r = measure("3", dataset, setting, run, row.heads[0], seeds, paper)
+        body.append([SETTING_TITLES.get(setting, setting), f"{row.label} (`{run}`)", *c])
+        rows += r
     return _md(["Setting", "Model (run)", "DSC", "HD-95"], body), rows
 
 
-def uamt_run(lambda_c: float) -> str:
-    """Run of UA-MT at λc (``uamt`` at the paper's value)."""
-    return "uamt" if lambda_c == UAMT_DEFAULT else f"uamt-lc{lambda_c}"
-
-
-def glmi_run(lambda_global: float, lambda_local: float) -> str:
-    """Run of GLMI at (λglobalMI, λlocalMI) (``glmi`` at the paper's values)."""
-    if (lambda_global, lambda_local) == GLMI_DEFAULT:
-        return "glmi"
-    return f"glmi-lgmi{lambda_global}-llmi{lambda_local}"
-
-
-def ssco_run(lambda_1: float, lambda_2: float) -> str:
-    """Run of SSCO at (λ1, λ2) (``ssco`` at the paper's values)."""
-    return "ssco" if (lambda_1, lambda_2) == SSCO_DEFAULT else f"ssco-lsp{lambda_1}-lsc{lambda_2}"
-
-
 def table_b4(
-    dataset: str, setting: str, seeds: list[int], sweep_seeds: list[int]
+    dataset: str, setting: str, seeds: list[int], sweep_seeds: list[int], params: dict[str, Any]
 ) -> tuple[str, list[dict]]:
     """Table B.4: λc of UA-MT (DSC and HD-95) on one setting (the paper: Set-3)."""
+    sw = experiments.sweep("tableB4")
+    (key,) = sw.keys
+    default_run = experiments.group(sw.default).run
     body, rows = [], []
     for value, paper in pv.TABLE_B4.items():
-        run = uamt_run(value)
-        default = run == "uamt"
+        run = sweep_run(sw, params, {key: value})
+        default = run == default_run
         c, r = measure(
             "B4",
             dataset,
             setting,
             run,
-            "teacher",
+            sw.head,
             seeds if default else sweep_seeds,
             paper if setting == "set3" else (None, None),
             value=value,
@@ -152,33 +98,32 @@ def table_b4(
 
 
 def _grid(
-    table: str,
+    sw: experiments.Sweep,
     dataset: str,
     setting: str,
     seeds: list[int],
     sweep_seeds: list[int],
+    params: dict[str, Any],
     paper: dict,
-    name,
     names: tuple[str, str],
-    default: str,
-    head: str,
 ) -> tuple[str, list[dict]]:
-    """A DSC grid of two hyper-parameters (rows: the first, columns: the second) of ``head``."""
+    """A DSC grid of the two keys of ``sw`` (rows: the first, columns: the second)."""
     row_values = list(dict.fromkeys(a for a, _ in paper))
     col_values = list(dict.fromkeys(b for _, b in paper))
+    default_run = experiments.group(sw.default).run
     body, rows = [], []
     for a in row_values:
         line = [f"{names[0]} = {a}"]
         for b in col_values:
-            run = name(a, b)
+            run = sweep_run(sw, params, dict(zip(sw.keys, (a, b), strict=True)))
             p = paper[(a, b)] if setting == "set3" else None
             c, r = measure(
-                table,
+                sw.table[len("table") :],
                 dataset,
                 setting,
                 run,
-                head,
-                seeds if run == default else sweep_seeds,
+                sw.head,
+                seeds if run == default_run else sweep_seeds,
                 (p, None),
                 ("dsc",),
                 value=f"{a}/{b}",
@@ -192,36 +137,17 @@ def _grid(
 
 
 def table_b5(
-    dataset: str, setting: str, seeds: list[int], sweep_seeds: list[int]
+    dataset: str, setting: str, seeds: list[int], sweep_seeds: list[int], params: dict[str, Any]
 ) -> tuple[str, list[dict]]:
     """Table B.5: λglobalMI (rows) x λlocalMI (columns) of GLMI, DSC."""
-    return _grid(
-        "B5",
-        dataset,
-        setting,
-        seeds,
-        sweep_seeds,
-        pv.TABLE_B5,
-        glmi_run,
-        ("λglobalMI", "λlocalMI"),
-        "glmi",
-        "teacher",
-    )
+    sw = experiments.sweep("tableB5")
+    names = ("λglobalMI", "λlocalMI")
+    return _grid(sw, dataset, setting, seeds, sweep_seeds, params, pv.TABLE_B5, names)
 
 
 def table_b6(
-    dataset: str, setting: str, seeds: list[int], sweep_seeds: list[int]
+    dataset: str, setting: str, seeds: list[int], sweep_seeds: list[int], params: dict[str, Any]
 ) -> tuple[str, list[dict]]:
     """Table B.6: λ1 (rows) x λ2 (columns) of SSCO, DSC of the ensemble (as Table 3)."""
-    return _grid(
-        "B6",
-        dataset,
-        setting,
-        seeds,
-        sweep_seeds,
-        pv.TABLE_B6,
-        ssco_run,
-        ("λ1", "λ2"),
-        "ssco",
-        SSCO_HEAD,
-    )
+    sw = experiments.sweep("tableB6")
+    return _grid(sw, dataset, setting, seeds, sweep_seeds, params, pv.TABLE_B6, ("λ1", "λ2"))

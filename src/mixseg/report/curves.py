@@ -2,8 +2,8 @@
 
 A run that does not exist never fails a figure: its curve or point is left out and the figure
 says which runs are missing. Figs. 3 and 5 need runs that may not exist at all (proposals,
-self-training; names and seeds in ``comparisons.py``): each is drawn once one of its
-pseudo-label runs exists, and listed as not produced until then.
+self-training; runs and seeds in the experiment catalog, ``mixseg.experiments``): each is drawn
+once one of its pseudo-label runs exists, and listed as not produced until then.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from mixseg import paths
-from mixseg.report import comparisons, sweeps
+from mixseg import experiments, paths
+from mixseg.config import lookup
+from mixseg.report import sweeps
 from mixseg.report.figures import FigureInfo, plt, save
 from mixseg.report.tables import SETTING_TITLES, aggregate, load_summaries
 
@@ -69,9 +70,9 @@ def _curves(out: Path, curves: list[tuple[str, Any]], missing: list[str], title:
 def fig6(out_dir: Path, params: dict) -> FigureInfo:
     """Fig. 6: validation DSC of the student vs step for the divergences of Table 6 (seed
     ``runs.sweep_seeds[0]``, setting ``runs.sweeps.t6_settings[0]``)."""
-    sw = next(s for s in sweeps.SWEEPS if s.name == "table6")
-    setting = params["runs"]["sweeps"][sw.settings_key][0]
-    seed = int(params["runs"]["sweep_seeds"][0])
+    sw = experiments.sweep("table6")
+    g = experiments.group(sw.groups[0])
+    setting, seed = lookup(params, g.settings)[0], int(lookup(params, g.seeds)[0])
     curves, missing = [], []
     for value, _, run in sweeps.sweep_rows(sw, params):
         c = read_curve(paths.run_dir(DATASET, setting, run, seed), "student")
@@ -90,12 +91,8 @@ def fig6(out_dir: Path, params: dict) -> FigureInfo:
     )
 
 
-# Fig. 3: (run, label, colour, head). Pseudo-label retraining in red tones, ours in blue.
-FIG3_RUNS = [
-    ("proposals-lower", "Proposals (Lower bound)", "lightcoral", "teacher"),
-    ("proposals-kl", "Proposals (KL)", "darkred", "teacher"),
-    ("kl_ent", "Ours (KL+Ent), student", "tab:blue", "student"),
-]
+# Fig. 3 (rows: experiments.FIG3): pseudo-label retraining in red tones, ours in blue.
+FIG3_COLOURS = ("lightcoral", "darkred", "tab:blue")
 FIG5_CAPTION = (
     "Paper (Fig. 5, ACDC test set, Setting-3): starting from Ours (KL), whose pseudo-labels "
     "train iteration I1 (Proposals (KL)), the model of iteration It gives the pseudo-labels of "
@@ -109,12 +106,22 @@ def fig3_curves(params: dict) -> tuple[str, int, list[tuple[str, str, str, Any]]
     """(setting, seed, [(run, label, colour, (steps, dsc %) or None)]) of Fig. 3: the first
     setting of ``runs.settings`` (Set-3) and the first seed of ``runs.compare_seeds``."""
     setting = params["runs"]["settings"][0]
-    seed = comparisons.compare_seeds(params["runs"])[0]
+    seed = int(lookup(params, experiments.FIG3.seeds)[0])
+    entries = experiments.FIG3.entries([setting])
     out = [
-        (run, label, colour, read_curve(paths.run_dir(DATASET, setting, run, seed), head))
-        for run, label, colour, head in FIG3_RUNS
+        (
+            run,
+            row.label,
+            colour,
+            read_curve(paths.run_dir(DATASET, setting, run, seed), row.heads[0]),
+        )
+        for (_, row, run), colour in zip(entries, FIG3_COLOURS, strict=True)
     ]
     return setting, seed, out
+
+
+def _on_pseudo_labels(row: experiments.Row) -> bool:
+    return experiments.group(row.group).pseudo_from is not None
 
 
 def fig3(out_dir: Path, params: dict) -> FigureInfo:
@@ -123,7 +130,9 @@ def fig3(out_dir: Path, params: dict) -> FigureInfo:
     setting, seed, curves = fig3_curves(params)
     title = "Fig. 3: pseudo-labels vs the proposed formulation (validation DSC)"
     missing = [run for run, _, _, c in curves if c is None]
-    if all(c is None for run, _, _, c in curves if run.startswith("proposals-")):
+    pseudo = {e[2] for e in experiments.FIG3.entries([setting]) if _on_pseudo_labels(e[1])}
+    if all(c is None for run, _, _, c in curves if run in pseudo):
+        needs = " / ".join(run for run, *_ in curves if run in pseudo)
         return FigureInfo(
             "fig3",
             "",
@@ -131,8 +140,7 @@ def fig3(out_dir: Path, params: dict) -> FigureInfo:
             "",
             False,
             missing,
-            f"needs the runs proposals-lower / proposals-kl ({setting}, seed {seed}) with their "
-            "dvclive logs",
+            f"needs the runs {needs} ({setting}, seed {seed}) with their dvclive logs",
         )
     name = "fig3_proposals.png"
     fig, ax = plt.subplots(figsize=(6.4, 4))
@@ -197,16 +205,18 @@ def fig7(out_dir: Path, params: dict) -> FigureInfo:
     """Fig. 7: test DSC and HD-95 of the KL+Ent student vs the ratio of partially to fully
     labelled patients (paper: 1..7), setting ``runs.sweeps.f7_settings[0]``; the default ratio
     is the default run ``kl_ent``. Mean ± std over ``runs.sweep_seeds``."""
-    setting = params["runs"]["sweeps"]["f7_settings"][0]
-    seeds = [int(s) for s in params["runs"]["sweep_seeds"]]
-    default = int(params["settings"]["default_ratio"])
-    ratios = sorted(
-        {*range(1, 8), default, *(int(r) for r in params["runs"]["sweeps"]["f7_ratio"])}
-    )
+    sw = experiments.sweep("fig7")
+    g = experiments.group(sw.groups[0])
+    ((key, values_key),) = g.sweep.items()
+    setting = lookup(params, g.settings)[0]
+    seeds = [int(s) for s in lookup(params, g.seeds)]
+    default = int(lookup(params, sw.defaults[key]))
+    ratios = sorted({*range(1, 8), default, *(int(r) for r in lookup(params, values_key))})
+    default_run = experiments.group(sw.default).run
     points, missing = [], []
     for r in ratios:
-        run = "kl_ent" if r == default else f"kl_ent-r{r}"
-        points.append(_test_point(setting, run, "student", seeds))
+        run = experiments.sweep_run(sw, params, {key: r})
+        points.append(_test_point(setting, run, sw.head, seeds))
         if points[-1] is None:
             missing.append(run)
     name = "fig7_ratio.png"
@@ -222,10 +232,17 @@ def fig7(out_dir: Path, params: dict) -> FigureInfo:
         "fig7",
         name,
         "Fig. 7: ratio of partially to fully labelled patients",
-        f"{setting}; default ratio {default} = run kl_ent; seeds {seeds}.",
+        f"{setting}; default ratio {default} = run {default_run}; seeds {seeds}.",
         True,
         missing,
     )
+
+
+def _selftrain(params: dict) -> tuple[list[str], list[str], list[int]]:
+    """(settings, runs of I1..IK, seeds) of self-training (the catalog's groups)."""
+    its = experiments.selftrain_runs(params)
+    seeds = [int(s) for s in lookup(params, experiments.group(its[0]).seeds)]
+    return list(lookup(params, experiments.SELFTRAIN_SETTINGS)), its, seeds
 
 
 def fig5_points(params: dict) -> tuple[list[str], list[str], dict[str, list[dict | None]]]:
@@ -234,8 +251,7 @@ def fig5_points(params: dict) -> tuple[list[str], list[str], dict[str, list[dict
     A point is ``{"dsc": (mean, std, n), "hd95": ...}`` of head ``teacher`` over the seeds of
     ``runs.compare_seeds`` that have an evaluation; settings and K from ``runs.selftrain``.
     """
-    settings, its = comparisons.selftrain_runs(params["runs"])
-    seeds = comparisons.compare_seeds(params["runs"])
+    settings, its, seeds = _selftrain(params)
     points = {s: [_test_point(s, run, "teacher", seeds) for run in its] for s in settings}
     return settings, its, points
 
@@ -244,7 +260,7 @@ def fig5(out_dir: Path, params: dict) -> FigureInfo:
     """Fig. 5: test DSC and HD-95 per self-training iteration I1..IK (I1 = ``proposals-kl``,
     It = ``selftrain-it<t>``), one line per setting; missing iterations noted, not plotted."""
     settings, its, points = fig5_points(params)
-    seeds = comparisons.compare_seeds(params["runs"])
+    seeds = _selftrain(params)[2]
     title = "Fig. 5: self-training on pseudo-labels, iteration by iteration"
     missing = [
         f"{s}/{run}" for s in settings for run, p in zip(its, points[s], strict=True) if p is None

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from mixseg import paths
+from mixseg import experiments, paths
 from mixseg.data import datasets
 from mixseg.data.canonical import load_case
 from mixseg.evaluate import load_model
@@ -24,16 +24,9 @@ from mixseg.metrics import dice
 from mixseg.report.figures import FigureInfo, plt, save
 
 GT_CMAP, PRED_CMAP = ListedColormap(["lime"]), ListedColormap(["red"])
-# (run, title, head): the models of Table 1, as in the paper's Fig. 8.
-MODELS = [
-    ("lower", "Lower bound", "teacher"),
-    ("single", "Single", "teacher"),
-    ("single_ent", "Single + Ent", "teacher"),
-    ("upper", "Upper bound", "teacher"),
-    ("decoupled", "Decoupled (student)", "student"),
-    ("kl", "Ours KL (student)", "student"),
-    ("kl_ent", "Ours KL+Ent (student)", "student"),
-]
+# (run, title, head): the models of Table 1, as in the paper's Fig. 8; Fig. 9: ours.
+MODELS = [(run, r.label, r.heads[0]) for _, r, run in experiments.FIG8.entries(["-"])]
+OURS = [(run, r.label) for _, r, run in experiments.FIG9.entries(["-"])]
 
 
 def pick_slices(dataset: str, n: int = 3) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -123,7 +116,7 @@ def fig8(out: Path, slices: list, probs: dict, setting: str, seed: int) -> Figur
 
 def fig9(out: Path, slices: list, probs: dict, setting: str, seed: int) -> FigureInfo:
     """Fig. 9: foreground probability maps of the KL and KL+Ent students."""
-    runs = [("kl", "Ours KL (student)"), ("kl_ent", "Ours KL+Ent (student)")]
+    runs = OURS
     fig, axes = _grid(len(slices), 2 + len(runs))
     im = None
     for i, (name, image, label) in enumerate(slices):

@@ -12,21 +12,12 @@ import json
 import math
 from typing import Any
 
-from mixseg import paths
+from mixseg import experiments, paths
 from mixseg.report.io import to_csv, write_text  # noqa: F401  (re-exported for callers)
 from mixseg.report.paper_values import TABLE1
 
 HEADS = ("teacher", "student", "ensemble")
 HEAD_TITLES = {"teacher": "Top (teacher)", "student": "Bottom (student)", "ensemble": "Ensemble"}
-TABLE1_ROWS = [
-    ("lower", "Lower bound"),
-    ("single", "Single"),
-    ("single_ent", "Single + Ent"),
-    ("upper", "Upper bound (Set-N)"),
-    ("decoupled", "Decoupled"),
-    ("kl", "Ours (KL)"),
-    ("kl_ent", "Ours (KL+Ent)"),
-]
 SETTING_TITLES = {"set3": "Set-3", "set5": "Set-5", "set10": "Set-10", "all": "All images"}
 
 
@@ -112,7 +103,8 @@ def table1(
     paper_values: dict | None = None,
     table: str = "1",
 ) -> tuple[str, list[dict]]:
-    """Table 1 (or Table 7: the same layout on LA) as markdown and long-format CSV rows.
+    """Table 1 (or Table 7: the same layout on LA) as markdown and long-format CSV rows; rows
+    from the catalog (``experiments.TABLE1``, ``TABLE7``: a cell for each head of a row).
 
     Args:
         paper_values: the paper's values, keyed like ``paper_values.TABLE1`` (the default).
@@ -123,32 +115,32 @@ def table1(
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows: list[dict[str, Any]] = []
-    entries = [(s, r, t) for s in settings for r, t in TABLE1_ROWS]
-    entries.append(("all", "upper", "Upper bound (all images)"))
-    for setting, run, title in entries:
+    catalog = {"acdc": experiments.TABLE1, "la": experiments.TABLE7}[dataset]
+    for setting, row, run in catalog.entries(settings):
         paper = paper_values.get((setting, run), {})
-        n_heads = 3 if run in ("decoupled", "kl", "kl_ent") else 1
         cells = []
-        for i, head in enumerate(HEADS):
-            if i >= n_heads:
+        for head in HEADS:
+            if head not in row.heads:
                 cells += ["–", "–"]
                 continue
             c, r = measure(table, dataset, setting, run, head, seeds, paper.get(head, (None, None)))
             cells += c
             rows += r
         lines.append(
-            f"| {SETTING_TITLES.get(setting, setting)} | {title} | " + " | ".join(cells) + " |"
+            f"| {SETTING_TITLES.get(setting, setting)} | {row.label} | " + " | ".join(cells) + " |"
         )
     return "\n".join(lines) + "\n", rows
 
 
 def headline(dataset: str, settings: list[str], seeds: list[int]) -> dict[str, Any]:
-    """``reports/metrics.json``: KL+Ent student DSC/HD95 per setting (shown by `dvc exp show`)."""
+    """``reports/metrics.json``: the DSC/HD95 of ``experiments.HEADLINE`` (the KL+Ent student)
+    per setting (shown by `dvc exp show`)."""
     out: dict[str, Any] = {}
-    for setting in settings:
-        sums = load_summaries(dataset, setting, "kl_ent", seeds)
+    for setting, row, run in experiments.HEADLINE.entries(settings):
+        head = row.heads[0]
+        sums = load_summaries(dataset, setting, run, seeds)
         for metric in ("dsc", "hd95"):
-            agg = aggregate(sums, "student", metric)
+            agg = aggregate(sums, head, metric)
             if agg is not None:
-                out.setdefault(setting, {})[f"kl_ent_student_{metric}"] = round(agg[0], 3)
+                out.setdefault(setting, {})[f"{run}_{head}_{metric}"] = round(agg[0], 3)
     return {dataset: out}

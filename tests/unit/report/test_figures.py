@@ -85,13 +85,6 @@ def test_fig3_reads_first_compare_seed_and_each_runs_head(fake, project, params)
     assert info.missing == ["proposals-lower"] and "seed 2" in info.caption
 
 
-def test_fig3_seed_defaults_to_zero_without_compare_seeds(fake, project, params):
-    params["runs"].pop("compare_seeds", None)
-    fake.curve("set3", "proposals-lower", 0, "teacher", [0.5])
-    info = curves.fig3(project, params)
-    assert info.produced and info.missing == ["proposals-kl", "kl_ent"]
-
-
 def test_fig5_iterations_settings_and_seed_means(fake, project, params):
     params["runs"]["compare_seeds"] = [0, 1]
     params["runs"]["selftrain"] = {"iterations": 3, "settings": ["set3", "set5"]}
@@ -113,14 +106,6 @@ def test_fig5_iterations_settings_and_seed_means(fake, project, params):
     assert info.produced and (project / info.file).read_bytes()[:4] == PNG
     assert info.missing == ["set3/selftrain-it2"] + [f"set5/{r}" for r in its]
     assert "The paper gives no numbers for Fig. 5" in info.caption
-
-
-def test_fig5_defaults_without_selftrain_params(fake, project, params):
-    for key in ("selftrain", "compare_seeds"):
-        params["runs"].pop(key, None)
-    settings, its, _ = curves.fig5_points(params)
-    assert settings == ["set3"] and its[0] == "proposals-kl" and its[-1] == "selftrain-it5"
-    assert len(its) == 5
 
 
 def test_qualitative_figures_with_missing_models(fake, project):

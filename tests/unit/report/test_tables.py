@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from mixseg import experiments
 from mixseg.report import catalog, comparisons, outputs
 from mixseg.report import paper_values as pv
 from mixseg.report.paper_values import TABLE7
@@ -60,17 +61,27 @@ def test_table2_and_3_read_their_named_runs(fake, project):
     assert "| 70.62" not in md and "not run (70.62)" in md
 
 
-def test_appendix_b_tables_name_runs_and_default(fake, project):
+def test_appendix_b_tables_name_runs_and_default(fake, project, params):
     fake.summary("acdc", "set3", "uamt", 0, {"teacher": (0.6, 30.0)})
     fake.summary("acdc", "set3", "glmi-lgmi2-llmi1", 0, {"teacher": (0.7, 10.0)})
-    md, _ = comparisons.table_b4("acdc", "set3", [0], [0])
+    md, _ = comparisons.table_b4("acdc", "set3", [0], [0], params)
     assert "**λc = 0.1** (default) (`uamt`) | 60.00 (1 seed) (70.62)" in md
     assert "(`uamt-lc0.01`) | not run (67.90)" in md
-    md, rows = comparisons.table_b5("acdc", "set3", [0], [0])
+    md, rows = comparisons.table_b5("acdc", "set3", [0], [0], params)
     assert "70.00 (1 seed) (74.70) (`glmi-lgmi2-llmi1`)" in md and "(`glmi`)" in md
     assert {r["metric"] for r in rows} == {"dsc"}
-    md, _ = comparisons.table_b6("acdc", "set5", [0], [0])  # the paper's values: Set-3 only
+    md, _ = comparisons.table_b6("acdc", "set5", [0], [0], params)  # the paper's: Set-3 only
     assert "(`ssco-lsp0.1-lsc1`)" in md and "75.08" not in md
+
+
+def test_appendix_b_default_row_follows_params(fake, project, params):
+    """The default run is trained at params.yaml's value: a changed default moves its label."""
+    params["lambda_c"] = 1
+    md, _ = comparisons.table_b4("acdc", "set3", [0], [0], params)
+    assert "**λc = 1** (default) (`uamt`)" in md and "λc = 0.1 (`uamt-lc0.1`)" in md
+    params["lambda_gmi"], params["lambda_lmi"] = 2, 1
+    md, _ = comparisons.table_b5("acdc", "set3", [0], [0], params)
+    assert "(`glmi-lgmi1-llmi0.1`)" in md and "(`glmi`)" in md and "glmi-lgmi2-llmi1" not in md
 
 
 def test_table7_reads_la(fake, project):
@@ -129,11 +140,15 @@ def _yaml_rendered(text: str) -> list[str]:
     return [str(v) for v in yaml.safe_load(text)]
 
 
-def test_sweep_run_names_are_spelled_as_dvc_renders_the_yaml_values():
-    uamt = [comparisons.uamt_run(v) for v in pv.TABLE_B4]
+def test_sweep_run_names_are_spelled_as_dvc_renders_the_yaml_values(params):
+    def run(table: str, *values) -> str:
+        sw = experiments.sweep(table)
+        return experiments.sweep_run(sw, params, dict(zip(sw.keys, values, strict=True)))
+
+    uamt = [run("tableB4", v) for v in pv.TABLE_B4]
     assert uamt == ["uamt-lc0.01", "uamt", "uamt-lc1", "uamt-lc5", "uamt-lc10"]
     assert uamt[2:] == [f"uamt-lc{v}" for v in _yaml_rendered("[1, 5, 10]")]
-    glmi = [comparisons.glmi_run(*k) for k in pv.TABLE_B5]
+    glmi = [run("tableB5", *k) for k in pv.TABLE_B5]
     assert glmi == [
         "glmi" if (g, m) == ("1", "0.1") else f"glmi-lgmi{g}-llmi{m}"
         for g in _yaml_rendered("[0.1, 1, 2]")
@@ -145,7 +160,7 @@ def test_sweep_run_names_are_spelled_as_dvc_renders_the_yaml_values():
         "glmi-lgmi0.1-llmi1",
         "glmi-lgmi1-llmi0.05",
     ]
-    ssco = [comparisons.ssco_run(*k) for k in pv.TABLE_B6]
+    ssco = [run("tableB6", *k) for k in pv.TABLE_B6]
     assert ssco == [
         "ssco" if (a, b) == ("0.5", "4") else f"ssco-lsp{a}-lsc{b}"
         for a in _yaml_rendered("[0.1, 0.5, 1]")
@@ -154,7 +169,7 @@ def test_sweep_run_names_are_spelled_as_dvc_renders_the_yaml_values():
     assert ssco[3:6] == ["ssco-lsp0.5-lsc1", "ssco", "ssco-lsp0.5-lsc8"]
 
 
-def test_ssco_reads_its_ensemble_head(fake, project):
+def test_ssco_reads_its_ensemble_head(fake, project, params):
     fake.summary(
         "acdc",
         "set3",
@@ -165,7 +180,7 @@ def test_ssco_reads_its_ensemble_head(fake, project):
     md, rows = comparisons.table3("acdc", ["set3"], [0])
     assert "(`ssco`) | 80.00 (1 seed) (77.16) | 4.00 (1 seed) (" in md
     assert {r["head"] for r in rows if r["run"] == "ssco"} == {"ensemble"}
-    md, rows = comparisons.table_b6("acdc", "set3", [0], [0])
+    md, rows = comparisons.table_b6("acdc", "set3", [0], [0], params)
     assert "80.00 (1 seed) (77.16) (`ssco`)" in md
     assert {r["head"] for r in rows} == {"ensemble"}
 

@@ -11,16 +11,16 @@ a process wait for the short bookkeeping lock instead of failing.
 ``PLAN`` cuts the stages into items (lists of `dvc repro` targets), each to be run after the
 items it names. ``--jobs`` workers take items as they free up: each the first item of the list
 whose prerequisites are done, so the long items start first and the short ones fill the gaps
-(session 4's fixed pairs of pipelines left one core idle for ~10 min). An item needs nothing
+(fixed pairs of pipelines, run side by side, left one core idle for ~10 min). An item needs nothing
 from an item it does not (transitively) come after, and no stage is in two items
 (``tests/unit/test_repro_plan.py`` checks both on the DVC graph). Each process runs its item's
 stages only (``dvc repro -s``, in file order, which the generator writes upstream first; the
 test checks that too): without ``-s`` each would also check the stages upstream, and DVC takes
 write locks on a checked stage's outs even when it skips it, which fails against the read lock
-the other process's running stage holds on them (DVC issue #5795). After a failure no new item
-starts. A final plain `dvc repro`, with all the threads, runs whatever is left (the report
-stages) and, if anything were missed, would run it too. With ``--jobs 1`` this is exactly
-`dvc repro`.
+the other process's running stage holds on them
+(https://github.com/iterative/dvc/issues/5795). After a failure no new item starts. A final
+plain `dvc repro`, with all the threads, runs whatever is left (the report stages) and, if
+anything were missed, would run it too. With ``--jobs 1`` this is exactly `dvc repro`.
 
 Threads: each process gets its share of the cores (``OMP_NUM_THREADS``); the cpu and tiny
 presets pin ``train.threads: 1`` anyway: floating-point sums split among threads round
@@ -28,12 +28,13 @@ differently for each thread count, and training amplifies that to differences as
 seed-to-seed spread. Pinned, a stage gives the same numbers whether `make repro`, a plain
 `dvc repro` or `dvc exp run` runs it.
 
-Usage: python pipelines/repro.py [--jobs N] [--dry]
+Usage: python pipeline/repro.py [--jobs N] [--dry]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -41,8 +42,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-COMPARE = "pipelines/train-compare/dvc.yaml"
+from mixseg import config, experiments
+
+ROOT = Path(__file__).resolve().parents[1]
+GROUPS_DIR = "pipeline/groups"
 
 
 @dataclass(frozen=True)
@@ -52,34 +57,54 @@ class Item:
     after: tuple[str, ...] = ("data",)  # items that must be done first
 
 
-# In the order workers take them (when ready): the long pipelines first, the proposals as soon
-# as their models exist, the short sweeps last to fill the gaps. Measured at the cpu preset, one
-# thread per process (make repro from scratch, 2433 s in all): baselines 18.4 min, ours 21.9,
-# LA 13.6, proposals and self-training 3.8, the semi-supervised baselines 6.3, the sweeps 7.6
-# (GLMI), 4.6 (SSCO), 2.4 (UA-MT).
-PLAN = [
-    Item("data", ("download", "preprocess", "erode-labels"), ()),
-    Item("baselines", ("pipelines/train-baselines/dvc.yaml",)),
-    Item("ours", ("pipelines/train-ours/dvc.yaml",)),
-    # Table 2 retrains on the pseudo-masks of the Lower bound (baselines) and KL (ours) models.
-    Item(
-        "proposals",
-        tuple(
-            f"{COMPARE}:train-{g}"
-            for g in (
-                "proposals-lower",
-                "proposals-kl",
-                *(f"selftrain-it{k}" for k in (2, 3, 4, 5)),
-            )
+def _file(name: str) -> str:
+    return f"{GROUPS_DIR}/{name}/dvc.yaml"
+
+
+def _runs(g: experiments.Group, params: dict) -> int:
+    """How many runs a group trains (its matrix size)."""
+    n = len(config.lookup(params, g.seeds))
+    n *= 1 if not isinstance(g.settings, str) else len(config.lookup(params, g.settings))
+    return n * math.prod(len(config.lookup(params, v)) for v in g.sweep.values())
+
+
+def make_plan(params: dict) -> list[Item]:
+    """The items, from the experiment catalog: the whole files of the long pipelines, and
+    train-compare cut by kind (its proposals need the Lower-bound and KL models).
+
+    In the order workers take them (when ready): the long pipelines first, the proposals as
+    soon as their models exist, the short sweeps last (most runs first) to fill the gaps.
+    Measured at the cpu preset, one thread per process (make repro from scratch, 2433 s in all):
+    baselines 18.4 min, ours 21.9, LA 13.6, proposals and self-training 3.8, the
+    semi-supervised baselines 6.3, the sweeps 7.6 (GLMI), 4.6 (SSCO), 2.4 (UA-MT).
+    """
+    compare = [g for g in experiments.groups(params) if g.file == "train-compare"]
+
+    def targets(groups: list[experiments.Group]) -> tuple[str, ...]:
+        return tuple(f"{_file(g.file)}:{g.stage}" for g in groups)
+
+    sweeps: dict[str, list[experiments.Group]] = {}
+    for g in compare:
+        if g.sweep:
+            sweeps.setdefault(g.method, []).append(g)
+    by_size = sorted(sweeps.items(), key=lambda kv: -sum(_runs(g, params) for g in kv[1]))
+    return [
+        Item("data", ("download", "preprocess", "erode-labels"), ()),
+        Item("baselines", (_file("train-baselines"),)),
+        Item("ours", (_file("train-ours"),)),
+        # Table 2 retrains on the pseudo-masks of the Lower bound (baselines) and KL (ours).
+        Item(
+            "proposals",
+            targets([g for g in compare if g.pseudo_from]),
+            ("baselines", "ours"),
         ),
-        ("baselines", "ours"),
-    ),
-    Item("la", ("pipelines/train-la/dvc.yaml",)),
-    Item("semi-supervised", tuple(f"{COMPARE}:train-{g}" for g in ("uamt", "glmi", "ssco"))),
-    Item("sweep-glmi", (f"{COMPARE}:train-glmi-grid", f"{COMPARE}:train-glmi-lmi")),
-    Item("sweep-ssco", (f"{COMPARE}:train-ssco-grid", f"{COMPARE}:train-ssco-lsc")),
-    Item("sweep-uamt", (f"{COMPARE}:train-uamt-lc",)),
-]
+        Item("la", (_file("train-la"),)),
+        Item("semi-supervised", targets([g for g in compare if not (g.sweep or g.pseudo_from)])),
+        *(Item(f"sweep-{method}", targets(gs)) for method, gs in by_size),
+    ]
+
+
+PLAN = make_plan(config.read_params(ROOT / "params.yaml"))
 
 
 def _dvc(targets: Sequence[str], single: bool = False) -> list[str]:

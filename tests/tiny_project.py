@@ -1,0 +1,75 @@
+"""A tiny copy of the project for end-to-end tests: the repository's files (not its data,
+results or lock files) with ``tests/fixtures/params.tiny.yaml`` applied to ``params.yaml``, in a
+git repository of its own; and ``run``, a command in it as `make` would run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "params.tiny.yaml"
+
+
+def apply_fixture(params: dict[str, Any], fixture: Path = FIXTURE) -> dict[str, Any]:
+    """``params`` with each dotted key of ``fixture`` set (in place, and returned).
+
+    Raises:
+        KeyError: a key that params.yaml does not have (a typo would otherwise test nothing),
+            unless it is a new preset (``presets.<name>``).
+    """
+    for dotted, value in yaml.safe_load(fixture.read_text()).items():
+        *parents, leaf = dotted.split(".")
+        node = params
+        for p in parents:
+            node = node[p]
+        if leaf not in node and parents != ["presets"]:
+            raise KeyError(f"{fixture.name}: {dotted} is not a key of params.yaml")
+        node[leaf] = value
+    return params
+
+
+def run(args: list[str], cwd: Path) -> str:
+    """Run ``args`` in ``cwd`` with this interpreter's venv first on PATH (as `make` does);
+    its stdout. Fails the test, with the output's tail, on a non-zero exit."""
+    env = dict(os.environ, DVC_NO_ANALYTICS="1", DVC_STUDIO_OFFLINE="1")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@t",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@t",
+    )
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def make(dst: Path) -> Path:
+    """Copy the project into ``dst`` (an empty folder), tiny, committed to a new git repository."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for f in files:
+        # Results and lock files of the real pipeline stay behind: the tiny run starts afresh.
+        if f.startswith(("data/", "reports/", "docs/")) or f.endswith("dvc.lock"):
+            continue
+        if (ROOT / f).is_file():
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, dst / f)
+    params = apply_fixture(yaml.safe_load((dst / "params.yaml").read_text()))
+    (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], dst)
+    run(["git", "add", "-A"], dst)
+    run(["git", "commit", "-qm", "tiny"], dst)
+    return dst
