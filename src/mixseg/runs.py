@@ -18,7 +18,14 @@ from typing import Any
 
 from mixseg import __version__, config, paths
 from mixseg.methods import get_method
-from mixseg.methods.base import WEIGHT_KEYS, HyperParams, KDParams, Method, parse_divergence
+from mixseg.methods.base import (
+    MIXED_FORWARD,
+    WEIGHT_KEYS,
+    HyperParams,
+    KDParams,
+    Method,
+    parse_divergence,
+)
 
 # Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3,
 # uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8).
@@ -84,7 +91,7 @@ def stage_run_name(method: str, overrides: dict[str, str], pseudo_from: str | No
 
 def inherited_keys(method: Method, overrides: dict[str, str]) -> frozenset[str]:
     """Top-level keys of params.yaml that a run reads: what its method reads, minus overrides."""
-    return method.reads - set(overrides)
+    return method.params_read - set(overrides)
 
 
 def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, str]) -> HyperParams:
@@ -110,6 +117,14 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
     )
     if values["entropy_on"] not in (None, "partial", "all"):
         raise config.ConfigError(f"entropy_on must be partial or all, got {values['entropy_on']!r}")
+    read = method.params_read
+    values["mixed_forward"] = (
+        config.lookup(params, "mixed_forward") if "mixed_forward" in read else None
+    )
+    if values["mixed_forward"] not in (None, *MIXED_FORWARD):
+        raise config.ConfigError(
+            f"mixed_forward must be one of {MIXED_FORWARD}, got {values['mixed_forward']!r}"
+        )
     values["sections"] = {
         key: config.load_section(params, key, cls) for key, cls in method.sections
     }

@@ -84,6 +84,36 @@ def make_scheduler(opt: torch.optim.Optimizer, tp: TrainParams, steps: int):
     return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
 
 
+def forward_rows(
+    model: nn.Module, x: torch.Tensor, is_full: torch.Tensor, mode: str | None
+) -> list[torch.Tensor]:
+    """Logits of every decoder for a batch whose first rows are the fully labelled ones.
+
+    ``joint`` (or None: the batch has one group) is one forward pass, as the reference code's
+    ``net(cat(full, full, weak))``: BatchNorm normalises the fully labelled rows with statistics
+    that the other rows dominate (8 of 12 at the cpu preset), and the loss on the fully labelled
+    rows reaches the other rows' features through those statistics. ``split`` runs the fully
+    labelled rows and the other rows as two passes: each group is normalised by its own batch
+    statistics, so rows with zero loss weight leave the gradient of the fully supervised loss
+    unchanged; the running statistics (used at test time) are updated by both passes, the fully
+    labelled ones first. README "Ambiguities" has the measurements behind the default.
+
+    Args:
+        x: (B, 1, ...) images; is_full: (B,) bool, True for a prefix of the rows.
+        mode: ``joint`` | ``split`` | None.
+
+    Returns:
+        One (B, C, ...) logits tensor per decoder, rows in the order of ``x``.
+    """
+    n_full = int(is_full.sum())
+    if mode != "split" or n_full in (0, len(is_full)):
+        return model(x)
+    if not bool(is_full[:n_full].all()):
+        raise ValueError("forward_rows: the fully labelled rows must come first")
+    full, other = model(x[:n_full]), model(x[n_full:])
+    return [torch.cat(pair) for pair in zip(full, other, strict=True)]
+
+
 @dataclasses.dataclass
 class Trainer:
     """A run's networks, optimiser and step: what the loop drives and a checkpoint saves.
@@ -120,7 +150,7 @@ class Trainer:
         logits: list[torch.Tensor] = []
         if not self.method.own_forward:
             with phase("forward"), torch.autocast(x.device.type, enabled=self.amp):
-                logits = self.model(x)
+                logits = forward_rows(self.model, x, batch.is_full, self.hp.mixed_forward)
             logits = [lg.float() for lg in logits]
         with phase("objective"):
             terms = self.method.objective(logits, batch, self.hp, ctx)

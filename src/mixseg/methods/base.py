@@ -45,7 +45,20 @@ WEIGHT_KEYS = (
     "lambda_sc",
 )
 # Every top-level key a method may read: the weights, Eq. 3's options and the method sections.
-HYPER_KEYS = (*WEIGHT_KEYS, "divergence", "kd", "entropy_on", "uamt", "glmi", "ssco")
+HYPER_KEYS = (
+    *WEIGHT_KEYS,
+    "divergence",
+    "kd",
+    "entropy_on",
+    "mixed_forward",
+    "uamt",
+    "glmi",
+    "ssco",
+)
+# How the loop's forward pass treats a batch that mixes fully labelled rows with other rows
+# (``train.forward_rows``): ``joint``, one pass (the reference code), or ``split``, one pass per
+# group so that each group has its own BatchNorm batch statistics.
+MIXED_FORWARD = ("joint", "split")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +85,7 @@ class HyperParams:
     divergence: str | None = None  # kl | bhattacharyya | alpha<value>, e.g. alpha2
     kd: KDParams | None = None
     entropy_on: Literal["partial", "all"] | None = None  # Eq. 4 on Dw only (paper) or on all
+    mixed_forward: Literal["joint", "split"] | None = None  # one pass or one per row group
     lambda_c: float | None = None  # UA-MT consistency weight
     lambda_gmi: float | None = None  # GLMI global mutual information
     lambda_lmi: float | None = None  # GLMI local mutual information
@@ -165,6 +179,15 @@ class Method:
     make_aux: AuxFactory | None = None
     after_step: AfterStep | None = None
     own_forward: bool = False
+
+    @property
+    def params_read(self) -> frozenset[str]:
+        """Top-level keys a run of this method depends on: ``reads``, plus ``mixed_forward``
+        when its batches mix row groups and the loop runs the forward pass (an ``own_forward``
+        objective runs the network itself, in one pass)."""
+        if self.other_rows is None or self.own_forward:
+            return self.reads
+        return self.reads | {"mixed_forward"}
 
     @property
     def weak_batches(self) -> bool:

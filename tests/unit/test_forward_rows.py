@@ -1,0 +1,131 @@
+"""``train.forward_rows``: a batch of fully labelled rows + other rows, in one pass or two."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from mixseg import runs
+from mixseg.config import ConfigError
+from mixseg.methods import get_method
+from mixseg.models import build_model
+from mixseg.train import forward_rows
+
+
+class BNOnly(nn.Module):
+    """A one-output 'network' that is only a BatchNorm: what it returns for a row depends on
+    the other rows of its pass through the batch statistics alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bn = nn.BatchNorm2d(1)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [self.bn(x)]
+
+
+def _batch(n_full: int = 2, n_other: int = 3, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n_full + n_other, 1, 16, 16, generator=g)
+    is_full = torch.zeros(n_full + n_other, dtype=torch.bool)
+    is_full[:n_full] = True
+    return x, is_full
+
+
+def test_split_normalises_full_rows_by_their_own_statistics():
+    x, is_full = _batch()
+    shifted = x.clone()
+    shifted[2:] = 10 * shifted[2:] + 5  # other rows of a very different distribution
+    net = BNOnly().train()
+    split_a = forward_rows(net, x, is_full, "split")[0]
+    split_b = forward_rows(net, shifted, is_full, "split")[0]
+    assert torch.equal(split_a[:2], split_b[:2])
+    # by hand: each full row minus the mean of the two full rows, over their (biased) std
+    f = x[:2]
+    expected = (f - f.mean()) / torch.sqrt(f.var(unbiased=False) + net.bn.eps)
+    torch.testing.assert_close(split_a[:2], expected)
+    joint_a = forward_rows(net, x, is_full, "joint")[0]
+    joint_b = forward_rows(net, shifted, is_full, "joint")[0]
+    assert not torch.allclose(joint_a[:2], joint_b[:2])
+
+
+def test_split_is_two_passes_and_joint_is_one():
+    x, is_full = _batch()
+    torch.manual_seed(0)
+    net = build_model(dims=2, base=2, n_decoders=2, padding="same").train()
+    ref = copy.deepcopy(net)
+    torch.manual_seed(1)  # the same dropout masks for both (UNet's enc4 has dropout)
+    got = forward_rows(net, x, is_full, "split")
+    torch.manual_seed(1)
+    want = [torch.cat(p) for p in zip(ref(x[:2]), ref(x[2:]), strict=True)]
+    assert len(got) == 2
+    for g, w in zip(got, want, strict=True):
+        assert torch.equal(g, w)
+    ref = copy.deepcopy(net)
+    torch.manual_seed(1)
+    got = forward_rows(net, x, is_full, "joint")
+    torch.manual_seed(1)
+    for g, w in zip(got, ref(x), strict=True):
+        assert torch.equal(g, w)
+
+
+@pytest.mark.parametrize("mode", ["split", "joint", None])
+def test_one_group_is_one_pass(mode):
+    x, _ = _batch()
+    torch.manual_seed(0)
+    net = build_model(dims=2, base=2, n_decoders=1, padding="same").train()
+    ref = copy.deepcopy(net)
+    for is_full in (torch.ones(5, dtype=torch.bool), torch.zeros(5, dtype=torch.bool)):
+        torch.manual_seed(1)
+        got = forward_rows(net, x, is_full, mode)[0]
+        torch.manual_seed(1)
+        assert torch.equal(got, ref(x)[0])
+
+
+def test_rows_with_zero_loss_weight_leave_the_gradient_unchanged():
+    """With ``split``, the gradient of the loss on the fully labelled rows is exactly the one
+    the fully labelled rows alone give (the Lower bound's); with ``joint`` it is not."""
+    x, is_full = _batch(n_full=2, n_other=4)
+    mask = (x[:2, 0] > 0).long()
+    torch.manual_seed(0)
+    net = build_model(dims=2, base=2, n_decoders=1, padding="same").train()
+
+    def grads(mode: str | None, inputs: torch.Tensor, rows: torch.Tensor) -> list[torch.Tensor]:
+        model = copy.deepcopy(net)
+        torch.manual_seed(1)  # the same dropout masks for the fully labelled rows
+        logits = forward_rows(model, inputs, rows, mode)[0][:2]
+        nn.functional.cross_entropy(logits, mask).backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    alone = grads(None, x[:2], is_full[:2])
+    split = grads("split", x, is_full)
+    joint = grads("joint", x, is_full)
+    assert all(torch.equal(a, s) for a, s in zip(alone, split, strict=True))
+    assert not all(torch.allclose(a, j) for a, j in zip(alone, joint, strict=True))
+
+
+def test_full_rows_must_come_first():
+    x, is_full = _batch()
+    net = BNOnly().train()
+    with pytest.raises(ValueError, match="first"):
+        forward_rows(net, x, is_full.flip(0), "split")
+
+
+def test_only_mixed_batches_through_the_loop_depend_on_mixed_forward():
+    assert "mixed_forward" not in get_method("lower").params_read  # one row group
+    assert "mixed_forward" not in get_method("glmi").params_read  # runs its own forward
+    for name in ("single", "decoupled", "kl_ent", "uamt", "proposals"):
+        assert "mixed_forward" in get_method(name).params_read
+    assert "mixed_forward" in runs.inherited_keys(get_method("kl_ent"), {})
+
+
+def test_resolve_reads_and_checks_mixed_forward():
+    params = {"mixed_forward": "split", "lambda_w": 0.1}
+    hp = runs.resolve_hyper(params, get_method("single"), {})
+    assert hp.mixed_forward == "split"
+    assert runs.resolve_hyper(params, get_method("lower"), {}).mixed_forward is None
+    with pytest.raises(ConfigError, match="mixed_forward"):
+        runs.resolve_hyper({**params, "mixed_forward": "both"}, get_method("single"), {})
