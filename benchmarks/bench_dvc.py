@@ -1,6 +1,6 @@
-"""DVC overhead: a no-op ``dvc repro`` of the whole project (budget: <= 10 s, DESIGN.md
-section 7), ``dvc status`` and ``dvc exp show``, each run as a subprocess in the project root
-(``--cwd``) with the project's venv's ``dvc``.
+"""DVC overhead: a no-op ``dvc repro`` of the whole project (budget: <= 10 s, README
+section Performance), ``dvc status`` and ``dvc exp show``, each run as a subprocess in the
+project root (``--cwd``) with the project's venv's ``dvc``.
 
 Skipped in ``--quick`` mode. ``dvc repro`` is timed only when ``dvc status --quiet`` says the
 pipeline is up to date: a benchmark must never start the real (hour-long) pipeline, so a stale

@@ -1,4 +1,4 @@
-"""Training throughput of the dual UNet with the KL+Ent objective (DESIGN.md section 7).
+"""Training throughput of the dual UNet with the KL+Ent objective.
 
 ``ours`` is one step of ``mixseg.train.fit``'s loop body, by calling its code: the run's
 sampler (``data.sampler.SliceSampler`` over in-memory pools) draws the mixed batch and

@@ -9,7 +9,7 @@ Every figure the benchmarks publish is a *record*::
 
 ``repeats`` holds every measured value (after warm-up), ``median`` is their median; a count that
 is not timed (FLOPs per step, a parameter count) is a record with one repeat. ``target`` and
-``meets_target`` appear only on the figures that DESIGN.md section 7 sets a budget for.
+``meets_target`` appear only on the figures that the README (section Performance) sets a budget for.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def render(docs: dict[str, dict[str, Any]]) -> str:
         "Written by `make bench` (`python benchmarks/run.py`); one JSON file per group beside this",
         "page holds every repeat. Each figure is the **median** of its repeats (min – max and the",
         "number of repeats beside it); ratios are paired per repeat (the two sides timed in",
-        "turn). Budgets are DESIGN.md section 7's. `quick` groups ran with few repeats and",
+        "turn). Budgets are the README's (Performance). `quick` groups ran with few repeats and",
         "reduced sizes (`--quick`): indicative only.",
         "",
     ]

@@ -1,4 +1,4 @@
-"""``mixseg segment``: apply a trained 2D ACDC run to new NIfTI scans (issue 7).
+"""``mixseg segment``: apply a trained 2D ACDC run to new NIfTI scans.
 
 A scan goes through exactly the preprocessing of its run's training images, read from the
 checkpoint's resolved configuration (``config["preprocess"]``, see ``data/canonical.py``):

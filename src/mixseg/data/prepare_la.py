@@ -25,10 +25,10 @@ the spacing (z, y, x) of its grid, so metrics are in mm. Only ``pre.mode == "cro
 meaning; ``resize`` (stretching to a fixed shape) is rejected for LA.
 
 UA-MT's preprocessed ``mri_norm2.h5`` cases (``LACase.preprocessed``) are already z-scored and
-cropped: they are only resampled and padded. As in UA-MT (its issue #6), the crop uses the label,
-so the LA position is known even for the partially labelled and test scans. The crop windows are
-written to ``crops.json`` (native voxel indices, (z, y, x) half-open ranges) so predictions can be
-mapped back to the raw grid.
+cropped: they are only resampled and padded. As in UA-MT's preprocessing
+(github.com/yulequan/UA-MT), the crop uses the label, so the LA position is known even for the
+partially labelled and test scans. The crop windows are written to ``crops.json`` (native voxel
+indices, (z, y, x) half-open ranges) so predictions can be mapped back to the raw grid.
 """
 
 from __future__ import annotations
