@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +45,32 @@ def config_hash(resolved: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:16]
 
 
+@dataclasses.dataclass
+class Best:
+    """The weights that ``train.select: best`` keeps: those of the validation with the highest
+    score ``key`` (``val/dsc_<head>``); of equal scores the first, and a NaN never wins.
+
+    ``weights`` is a copy of the network's state at validation step ``step``.
+    """
+
+    key: str
+    step: int = 0
+    score: float = -math.inf
+    weights: dict[str, torch.Tensor] | None = None
+
+    def offer(self, rec: dict[str, Any], model: nn.Module) -> None:
+        """Keep ``model``'s weights if ``rec`` (a logged record) holds a better score."""
+        score = rec.get(self.key)
+        if score is None or not score > self.score:
+            return
+        self.step, self.score = int(rec["step"]), float(score)
+        self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def summary(self) -> dict[str, Any]:
+        """What ``train.json`` records of the selection."""
+        return {"select": "best", "step": self.step, self.key: self.score}
+
+
 @dataclasses.dataclass(frozen=True)
 class Scratch:
     """The scratch checkpoint file of one run and the configuration hash it must match."""
@@ -51,8 +78,11 @@ class Scratch:
     path: Path
     config_hash: str
 
-    def save(self, state: Resumable, step: int, history: list[dict[str, Any]]) -> None:
-        """Write the state after ``step`` steps (atomically: a crash keeps the previous one)."""
+    def save(
+        self, state: Resumable, step: int, history: list[dict[str, Any]], best: Best | None
+    ) -> None:
+        """Write the state after ``step`` steps, with the best weights so far if ``best`` is
+        kept (atomically: a crash keeps the previous file)."""
         atomic.torch_save(
             {
                 "config_hash": self.config_hash,
@@ -64,13 +94,17 @@ class Scratch:
                 "rng": torch.get_rng_state(),
                 "step": step,
                 "history": history,
+                "best": None if best is None else dataclasses.asdict(best),
             },
             self.path,
         )
 
-    def resume(self, state: Resumable, device: torch.device) -> tuple[int, list[dict[str, Any]]]:
-        """Restore ``state`` (and the torch RNG) from the checkpoint if there is one of this
-        configuration. Returns (steps already done, their metric history): (0, []) otherwise."""
+    def resume(
+        self, state: Resumable, device: torch.device, best: Best | None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Restore ``state``, ``best`` (if kept) and the torch RNG from the checkpoint if there
+        is one of this configuration. Returns (steps already done, their metric history):
+        (0, []) otherwise."""
         if not self.path.exists():
             return 0, []
         saved = torch.load(self.path, map_location=device, weights_only=False)
@@ -84,6 +118,9 @@ class Scratch:
         state.sched.load_state_dict(saved["scheduler"])
         state.scaler.load_state_dict(saved["scaler"])
         torch.set_rng_state(saved["rng"])
+        if best is not None and saved.get("best") is not None:
+            for field, value in saved["best"].items():
+                setattr(best, field, value)
         log.info("resuming from %s at step %d", self.path, saved["step"])
         return saved["step"], saved["history"]
 

@@ -109,6 +109,9 @@ class TrainParams:
     the stage (``null``: torch's default). Sums over a batch split among threads round
     differently for each thread count, so a fixed count makes a run's numbers the same however
     it is launched (``make repro`` runs two pipelines side by side, one thread each).
+    ``select``: which weights the run keeps: ``best``, those of the validation with the highest
+    Dice of the run's inference head (the student of a dual-branch run; the reference code
+    keeps the best epoch of its bottom branch), or ``last``, those after the last step.
     """
 
     base: int  # channels of the first encoder block (64 in the paper)
@@ -128,6 +131,7 @@ class TrainParams:
     val_every: int
     checkpoint_every: int
     threads: int | None
+    select: Literal["best", "last"]
 
 
 # --------------------------------------------------------------------------------------------

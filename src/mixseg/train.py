@@ -36,6 +36,7 @@ from mixseg.config import TrainParams
 from mixseg.data import datasets
 from mixseg.data.batch import Batch
 from mixseg.data.sampler import Sampler
+from mixseg.heads import ENSEMBLE, inference_head
 from mixseg.infer import predict_heads, to_labels
 from mixseg.methods.base import HyperParams, Method, StepContext
 from mixseg.metrics import dice
@@ -245,7 +246,8 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
     scratch = checkpoint.Scratch(
         run.scratch_dir / "checkpoint.pt", checkpoint.config_hash(run.config())
     )
-    start, history = scratch.resume(trainer, device)
+    best = _best(run)
+    start, history = scratch.resume(trainer, device, best)
     shutil.rmtree(out_dir / "live", ignore_errors=True)
     t0, t_train, heads = time.perf_counter(), 0.0, run.recipe.heads()
     with Live(dir=str(out_dir / "live"), dvcyaml=None, save_dvc_exp=False, report=None) as live:
@@ -264,18 +266,34 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
             if rec:
                 history.append(rec)
                 _log(live, rec)
+                if best is not None:
+                    best.offer(rec, trainer.model)
                 bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
             if done % tp.checkpoint_every == 0 and done < steps:
-                scratch.save(trainer, done, history)
+                scratch.save(trainer, done, history, best)
             if max_steps is not None and max_steps <= done < steps:
                 return {"interrupted_at": done}
+    if best is not None and best.weights is not None:
+        trainer.model.load_state_dict(best.weights)
     summary = _summary(steps, start, trainer, sampler, history, (time.perf_counter() - t0, t_train))
+    summary["selected"] = {"select": "last", "step": steps} if best is None else best.summary()
     checkpoint.save_model(
         out_dir / "model.pt", trainer, run.config(), dims=datasets.DIMS[run.dataset]
     )
     atomic.write_json(out_dir / "train.json", summary)
     shutil.rmtree(run.scratch_dir, ignore_errors=True)
     return summary
+
+
+def _best(run: Run) -> checkpoint.Best | None:
+    """What ``train.select: best`` compares: the Dice of the head the run is evaluated with,
+    the student of a dual-branch network (the reference code's choice), the ensemble of
+    co-trained networks (Table 3 reads it), else the only head."""
+    if run.tp.select == "last":
+        return None
+    recipe = run.recipe
+    head = ENSEMBLE if recipe.n_networks > 1 else inference_head(recipe.outputs())
+    return checkpoint.Best(f"val/dsc_{head}")
 
 
 def _record(

@@ -40,6 +40,7 @@ TRAIN = {
     "val_every": 2,
     "checkpoint_every": 2,
     "threads": None,
+    "select": "last",
 }
 # Rotation about z, a shear and a translation: nothing a diagonal-affine shortcut would survive.
 ODD_AFFINE = np.array(

@@ -37,6 +37,7 @@ TP = TrainParams(
     val_every=3,
     checkpoint_every=2,
     threads=None,
+    select="last",
 )
 HP = HyperParams(
     lambda_w=0.1,
@@ -171,3 +172,40 @@ def test_pseudo_masks_are_the_argmax_of_the_inference_head(project):
             logits = model(torch.from_numpy(image)[:, None], heads=(1,))[0]  # the student
         expected = (logits[:, 1] > logits[:, 0]).numpy().astype("uint8")
         assert mask.dtype == expected.dtype and (mask == expected).mean() > 0.999
+
+
+def test_best_keeps_the_weights_of_the_best_validation(project):
+    """``select: best`` saves the weights whose validation Dice (of the student, for a dual
+    branch) was the highest: re-validating model.pt gives exactly that score."""
+    from mixseg.data import datasets
+    from mixseg.train import validate
+
+    tp = dataclasses.replace(TP, val_every=1, select="best")
+    summary = _fit("best", tp=tp)
+    chosen = summary["selected"]
+    out = paths.run_dir("acdc", "set1", "best", 0)
+    curve = (out / "live" / "plots" / "metrics" / "val" / "dsc_student.tsv").read_text()
+    scores = [float(line.split("\t")[-1]) for line in curve.splitlines()[1:]]
+    assert len(scores) == TP.steps
+    logged = json.loads((out / "train.json").read_text())["selected"]
+    assert logged == chosen and chosen["select"] == "best" and 1 <= chosen["step"] <= TP.steps
+    model, _ = load_model(out / "model.pt")
+    val = datasets.val_cases("acdc", datasets.read_splits("acdc"), "val")
+    again = validate(model, val, ("student",), tp)["val/dsc_student"]
+    assert again == chosen["val/dsc_student"]
+    assert chosen["val/dsc_student"] == max(scores)
+
+
+def test_resume_keeps_the_best_weights(project):
+    tp = dataclasses.replace(TP, val_every=1, select="best")
+    _fit("best-straight", tp=tp)
+    assert _fit("best-resumed", tp=tp, max_steps=4) == {"interrupted_at": 4}
+    assert _fit("best-resumed", tp=tp)["resumed_from"] == 4
+    a, b = _weights("best-straight"), _weights("best-resumed")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_last_keeps_the_last_weights(project):
+    summary = _fit("last")
+    assert summary["selected"] == {"select": "last", "step": TP.steps}
