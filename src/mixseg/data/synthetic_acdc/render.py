@@ -132,6 +132,7 @@ class SliceSdf:
     f_rv: np.ndarray | None = None
     k_endo: float = 0.0
     vessels: tuple[np.ndarray, ...] = ()
+    f_lvot: np.ndarray | None = None  # basal slices: the outflow channel out of the LV
 
 
 def heart_sdf(u: np.ndarray, v: np.ndarray, h: Heart, ph: Phase, d: float) -> SliceSdf | None:
@@ -161,7 +162,23 @@ def heart_sdf(u: np.ndarray, v: np.ndarray, h: Heart, ph: Phase, d: float) -> Sl
         a_tan = r_ref * (0.7 + 0.45 * ph.s_rv) * h.w_rv
         f_rv = ellipse_sdf(du * c + dv * s, -du * s + dv * c, a_rad, a_tan)
         outer = np.minimum(f_epi, f_rv - 3.0)
-    return SliceSdf(outer - ph.fat, r, f_epi, f_rv, _cap(d, ph.L_c))
+    f_lvot = None
+    if d < h.lvot_depth:
+        f_lvot = lvot_sdf(u, v, h, ph.epi.mean() * k_epi, d)
+        outer = np.minimum(outer, f_lvot - 2.0)
+    return SliceSdf(outer - ph.fat, r, f_epi, f_rv, _cap(d, ph.L_c), f_lvot=f_lvot)
+
+
+def lvot_sdf(u: np.ndarray, v: np.ndarray, h: Heart, r_epi: float, d: float) -> np.ndarray:
+    """Signed distance (mm) of the LV outflow channel at depth ``d`` < ``h.lvot_depth``.
+
+    A capsule from the LV axis along ``h.lvot_angle``, reaching 0.5 ``r_epi`` beyond the
+    epicardium, half-width ``h.lvot_width`` at the base narrowing as sqrt(1 - d / lvot_depth).
+    """
+    w = h.lvot_width * math.sqrt(max(1.0 - d / h.lvot_depth, 0.0))
+    c, s = math.cos(h.lvot_angle), math.sin(h.lvot_angle)
+    t = np.clip(u * c + v * s, 0.0, 1.5 * r_epi)
+    return np.hypot(u - t * c, v - t * s) - w
 
 
 def paint_heart(
@@ -181,6 +198,8 @@ def paint_heart(
     if f_rv is not None:
         paint(img, pv(f_rv - 3.0, px), iv["myo"])  # RV free wall, unlabelled as in ACDC
         paint(img, pv(f_rv, px), iv["rv"])
+    if sdf.f_lvot is not None:
+        paint(img, pv(sdf.f_lvot - 2.0, px), iv["myo"])  # wall of the outflow tract
     paint(img, pv(f_epi, px), iv["myo"])
     if sdf.k_endo > 0.0:
         endo = ph.endo * sdf.k_endo
@@ -193,9 +212,18 @@ def paint_heart(
                 dist = float(r_wall) * sdf.k_endo - 0.9 * rad  # touching the wall
                 f_pm = disc_sdf(u, v, dist * math.cos(ang), dist * math.sin(ang), rad)
                 paint(img, pv(f_pm, px), iv["myo"])
+    lvot = None
+    if sdf.f_lvot is not None:
+        # Blood continues from the cavity through the opened wall; the RV stays on top.
+        lvot = pv(sdf.f_lvot, px)
+        if f_rv is not None:
+            lvot *= 1.0 - pv(f_rv - 3.0, px)
+        paint(img, lvot, iv["lv"])
     if f_rv is not None:
         lab[f_rv < 0] = 1
     lab[f_epi < 0] = 2
+    if lvot is not None:
+        lab[(lvot >= 0.5) & (f_epi < 0)] = 0  # the opened wall is no myocardium
     if sdf.k_endo > 0.0:
         lab[r < ph.endo * sdf.k_endo] = 3
 
@@ -253,6 +281,11 @@ def acquire(
     c = acq.bias_c
     # Smooth coil bias: exp(beta * quadratic) with x, y in units of 150 mm.
     bias = np.exp(acq.bias_beta * (c[0] * x + c[1] * y + c[2] * x * y + c[3] * x**2 + c[4] * y**2))
+    if acq.b1:
+        # 3 T dielectric effect: central brightening (b1 > 0) or shading (b1 < 0), r0 = 120 mm.
+        bias = bias * np.exp(acq.b1 * (1.0 - (x**2 + y**2) * (150.0 / 120.0) ** 2))
+    if acq.band:
+        bias = bias * banding(x * 150.0, y * 150.0, acq.band)
     img *= bias[:, :, None]
     # Noise through the same PSF, rescaled to unit std (2D Gaussian: sqrt(4 pi) sigma).
     scale = math.sqrt(4 * math.pi) * acq.psf_sigma / acq.snr
@@ -260,6 +293,22 @@ def acquire(
     n2 = ndimage.gaussian_filter(rng.standard_normal(img.shape, dtype=F32), s)
     img = np.hypot(img + scale * n1, scale * n2)
     return np.clip(np.rint(img * acq.gain), 0, 32767).astype(np.int16)
+
+
+def banding(x: np.ndarray, y: np.ndarray, band: tuple[float, ...]) -> np.ndarray:
+    """bSSFP off-resonance bands: 1 - amplitude * exp(-delta^2 / (2 width^2)), delta the
+    distance (mm) to the nearest of a family of curved parallel lines ``period`` mm apart.
+
+    Args:
+        x, y: mm from the image centre (broadcastable). band: (amplitude, period, width,
+            angle, curvature, phase) as drawn by ``anatomy.sample_acquisition``.
+    """
+    amp, period, width, angle, curv, phase = band
+    c, s = math.cos(angle), math.sin(angle)
+    t, n = x * c + y * s, -x * s + y * c
+    psi = (t + curv * n**2) / period + phase
+    delta = (psi - np.round(psi)) * period
+    return (1.0 - amp * np.exp(-0.5 * (delta / width) ** 2)).astype(F32)
 
 
 def render_patient(
