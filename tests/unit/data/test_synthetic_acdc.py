@@ -170,6 +170,10 @@ def test_acquisition_variability_ranges():
         assert abs(math.degrees(acq.rotation)) <= A.ROTATION_DEG
         assert max(abs(o) for o in acq.offset) <= A.OFFSET_MM
         assert 6 <= p.heart.lvot_depth <= 22 and 8 * 0.95 <= p.heart.lvot_width <= 12 * 1.2
+        h = p.heart
+        assert all(A.PM_RADIUS[0] <= rad / h.R <= A.PM_RADIUS[1] for _, rad in h.pm)
+        assert all(0.3 * A.TRAB_LEVEL[0] <= b <= 1.2 * A.TRAB_LEVEL[1] for _, b, _ in h.trab)
+        assert 0 <= h.flat and 0 <= h.ecc <= A.ECC_MAX and 0 <= p.intensity["flow"] <= 0.25
     px = np.array([p.acq.px for p in pats])
     assert px.min() < 1.0 and px.max() > 1.8 and 1.3 < np.median(px) < 1.7  # tail + bulk
     rot = np.degrees([p.acq.rotation for p in pats])
@@ -185,6 +189,9 @@ def test_acquisition_variability_ranges():
     assert mean[3.0]["snr"] > mean[1.5]["snr"] and mean[3.0]["bias_beta"] > mean[1.5]["bias_beta"]
     myo = {t: np.mean([p.intensity["myo"] for p in by[t]]) for t in by}
     assert myo[3.0] > myo[1.5]
+    # Heart size on top of the group: the ED cavity radius spreads beyond the group's range.
+    r_nor = [p.heart.R for p in pats if p.heart.group == "NOR"]
+    assert min(r_nor) < 22 * 1.02 and max(r_nor) > 27 * 1.1
 
 
 def test_outflow_tract_and_banding_shapes():

@@ -49,6 +49,11 @@ FOV_MM, MATRIX = (260.0, 400.0), (160, 384)
 ROTATION_DEG, OFFSET_MM = 45.0, 25.0
 # Per-patient size of the whole heart (R, T, L scaled together): body size, on top of the group.
 HEART_SCALE = (0.95, 1.20)
+# Shape irregularity of the LV (std of the k = 3..5 harmonics, maximal eccentricity), papillary
+# muscle radius (fraction of the ED basal cavity radius R) and a per-patient trabeculation level
+# (scales the 0.3-1.2 mm amplitudes): image-only detail inside the LV label, which few labelled
+# patients do not cover.
+SHAPE_HARM, ECC_MAX, PM_RADIUS, TRAB_LEVEL = 0.04, 0.15, (0.12, 0.22), (0.7, 1.8)
 P_3T = 0.5  # probability of the 3 T scanner; the other is 1.5 T
 # Field-strength dependent ranges: SNR (blood / noise), coil bias strength beta, central B1
 # brightening/darkening (3 T dielectric effect), myocardium and fat relative to blood (3 T
@@ -167,13 +172,16 @@ def sample_heart(rng: np.random.Generator, group: str) -> Heart:
     inf_angle = theta_rv + math.radians(_u(rng, 70, 290))
     inf_sigma = math.radians(_u(rng, 35, 65))
     inf_thin = _u(rng, 0.35, 0.6) if group == "MINF" else 0.0
-    harm = tuple((k, float(rng.normal(0, 0.025)), _u(rng, 0, 2 * math.pi)) for k in (3, 4, 5))
+    harm = tuple((k, float(rng.normal(0, SHAPE_HARM)), _u(rng, 0, 2 * math.pi)) for k in (3, 4, 5))
     side = (-1.0, 1.0)
     pm = tuple(
-        (theta_rv + math.pi + s * math.radians(_u(rng, 35, 60)), _u(rng, 2.5, 4.5)) for s in side
+        (theta_rv + math.pi + s * math.radians(_u(rng, 35, 60)), _u(rng, *PM_RADIUS) * g["R"])
+        for s in side
     )
+    trab_level = _u(rng, *TRAB_LEVEL)
     trab = tuple(
-        (int(rng.integers(9, 21)), _u(rng, 0.3, 1.2), _u(rng, 0, 2 * math.pi)) for _ in range(3)
+        (int(rng.integers(9, 21)), trab_level * _u(rng, 0.3, 1.2), _u(rng, 0, 2 * math.pi))
+        for _ in range(3)
     )
     # Unlabelled atria and great vessels above the base, placed around the LV axis in units of
     # the outer LV radius and turned with the RV: aortic root, LA, RA, RV outflow/pulmonary trunk.
@@ -195,7 +203,7 @@ def sample_heart(rng: np.random.Generator, group: str) -> Heart:
     return Heart(
         group=group, R=g["R"], L=g["L"], T=g["T"], t_apex=_u(rng, 0.6, 1.0) * g["T"],
         ef=g["ef"], ls=g["ls"], s_rv=g["s"], rvef=g["rvef"], theta_rv=theta_rv,
-        w_rv=_u(rng, 0.95, 1.15), ecc=_u(rng, 0, 0.10), ecc_angle=_u(rng, 0, math.pi),
+        w_rv=_u(rng, 0.95, 1.15), ecc=_u(rng, 0, ECC_MAX), ecc_angle=_u(rng, 0, math.pi),
         harm=harm, septal_h=septal_h, flat=flat, inf_angle=inf_angle, inf_sigma=inf_sigma,
         inf_thin=inf_thin, pm=pm, trab=trab, fat_p=_u(rng, 1, 6),
         fat_phase=_u(rng, 0, 2 * math.pi), vessels=tuple(vessels), lvot_depth=lvot[0],
@@ -240,6 +248,7 @@ def sample_intensity(rng: np.random.Generator, field_t: float = 1.5) -> dict[str
         "muscle": (0.20, 0.30), "med": (0.30, 0.42), "lung": (0.02, 0.07),
         "liver": (0.30, 0.42), "bone": (0.35, 0.5), "csf": (0.7, 0.95), "aorta": (0.75, 1.0),
         "spleen": (0.40, 0.60), "cortex": (0.05, 0.12), "dots": (0.15, 0.35),
+        "flow": (0.0, 0.25),  # std of the blood-pool inhomogeneity (render.render_patient)
     }  # fmt: skip
     iv = {k: _u(rng, lo, hi) for k, (lo, hi) in ranges.items()}
     if rng.uniform() < P_BRIGHT_STOMACH:

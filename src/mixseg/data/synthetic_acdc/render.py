@@ -113,7 +113,7 @@ def make_phase(h: Heart, phi: np.ndarray, es: bool) -> Phase:
     ls = h.ls if es else 0.0
     return Phase(
         endo=endo, epi=epi, trab=trab, fat=fat, pm_endo=pm_endo, L_c=(1.0 - ls) * h.L,
-        base=ls * h.L, s_rv=h.s_rv * (1.0 - h.rvef) if es else h.s_rv, pm_scale=1.25 if es else 1.0,
+        base=ls * h.L, s_rv=h.s_rv * (1.0 - h.rvef) if es else h.s_rv, pm_scale=1.1 if es else 1.0,
     )  # fmt: skip
 
 
@@ -183,10 +183,16 @@ def lvot_sdf(u: np.ndarray, v: np.ndarray, h: Heart, r_epi: float, d: float) -> 
 
 def paint_heart(
     img: np.ndarray, lab: np.ndarray, u: np.ndarray, v: np.ndarray, sdf: SliceSdf, p: Patient,
-    ph: Phase, d: float,
+    ph: Phase, d: float, flow: np.ndarray | float = 1.0,
 ) -> None:  # fmt: skip
-    """Paint one slice's heart into the ROI views ``img`` (nx', ny') and ``lab`` (in place)."""
-    h, iv, px = p.heart, p.intensity, p.acq.px
+    """Paint one slice's heart into the ROI views ``img`` (nx', ny') and ``lab`` (in place).
+
+    ``flow`` multiplies every blood pool (ROI array or 1): flow-related inhomogeneity.
+    """
+    h, px = p.heart, p.acq.px
+    iv = dict(p.intensity)
+    for blood in ("lv", "rv", "aorta"):
+        iv[blood] = iv[blood] * flow
     if sdf.vessels:
         paint(img, pv(sdf.keepout, px), iv["fat"])  # 5 mm fat margin around a 2 mm wall
         for f, blood in zip(sdf.vessels, ("aorta", "lv", "rv", "rv"), strict=True):
@@ -203,8 +209,9 @@ def paint_heart(
     paint(img, pv(f_epi, px), iv["myo"])
     if sdf.k_endo > 0.0:
         endo = ph.endo * sdf.k_endo
-        # Trabeculations push the image's endocardial edge inwards (less so near the apex).
-        trab = ph.trab * np.minimum(endo / 10.0, 1.0)
+        # Trabeculations push the image's endocardial edge inwards (less so in small cavities:
+        # near the apex and at ES in HCM).
+        trab = ph.trab * np.minimum(endo / 15.0, 1.0)
         paint(img, pv(r - np.maximum(endo - trab, 0.0), px), iv["lv"])
         if 0.2 * ph.L_c < d < 0.75 * ph.L_c:
             for (ang, rad), r_wall in zip(h.pm, ph.pm_endo, strict=True):
@@ -229,9 +236,13 @@ def paint_heart(
 
 
 def paint_volume(
-    p: Patient, grid: Grid, body: BodyMaps, dots: np.ndarray, es: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Noise-free image and labels of one phase, (nx, ny, nz) float32 and uint8."""
+    p: Patient, grid: Grid, body: BodyMaps, dots: np.ndarray, es: bool,
+    flow: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Noise-free image and labels of one phase, (nx, ny, nz) float32 and uint8.
+
+    ``flow``: (nx, ny, nz) multiplicative blood-pool field, or None for uniform blood.
+    """
     acq, h, iv = p.acq, p.heart, p.intensity
     nx, ny = acq.shape
     u, v = grid.u[grid.roi], grid.v[grid.roi]
@@ -253,7 +264,8 @@ def paint_volume(
             paint(img, organs[0], iv["liver"])
             paint(img, organs[1], iv["spleen"])
         if sdf is not None:
-            paint_heart(img[grid.roi], labels[grid.roi + (k,)], u, v, sdf, p, ph, z - ph.base)
+            f_k = 1.0 if flow is None else flow[grid.roi + (k,)]
+            paint_heart(img[grid.roi], labels[grid.roi + (k,)], u, v, sdf, p, ph, z - ph.base, f_k)
         image[:, :, k] = img
     return image, labels
 
@@ -326,6 +338,10 @@ def render_patient(
     dots = ndimage.gaussian_filter(dots, (0.8, 0.8, 0)) * (p.intensity["dots"] * 2 * math.pi * 0.64)
     out = {}
     for es in (False, True):
-        clean, labels = paint_volume(p, grid, body, dots, es)
+        # Blood-pool inhomogeneity (inflow, slow flow, turbulence): 1 + q * a smooth unit field
+        # of 6 mm correlation, a new one per phase; q = intensity["flow"] (0: uniform blood).
+        g = ndimage.gaussian_filter(rng.standard_normal(shape, dtype=F32), (6 / acq.px,) * 2 + (0,))
+        flow = 1.0 + p.intensity["flow"] * g / max(float(g.std()), 1e-6)
+        clean, labels = paint_volume(p, grid, body, dots, es, flow)
         out[es] = (acquire(rng, clean, p, grid, tex), labels)
     return out
