@@ -215,7 +215,8 @@ def paint_heart(
         paint(img, pv(r - np.maximum(endo - trab, 0.0), px), iv["lv"])
         if 0.2 * ph.L_c < d < 0.75 * ph.L_c:
             for (ang, rad), r_wall in zip(h.pm, ph.pm_endo, strict=True):
-                rad = rad * ph.pm_scale
+                # At most 0.35 of the local cavity radius: no cavity filled by muscle (HCM at ES).
+                rad = min(rad * ph.pm_scale, 0.35 * float(r_wall) * sdf.k_endo)
                 dist = float(r_wall) * sdf.k_endo - 0.9 * rad  # touching the wall
                 f_pm = disc_sdf(u, v, dist * math.cos(ang), dist * math.sin(ang), rad)
                 paint(img, pv(f_pm, px), iv["myo"])
