@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -71,7 +72,8 @@ def test_nifti_dtypes_shapes_spacing(root):
             zooms = img.header.get_zooms()
             assert np.allclose(zooms, np.diag(img.affine)[:3])
             assert np.allclose(img.affine, np.diag([*zooms, 1.0]))
-            assert zooms[0] == zooms[1] and 1.30 <= zooms[0] <= 1.70 and 5 <= zooms[2] <= 10
+            assert zooms[0] == zooms[1] and 0.70 <= zooms[0] <= 1.92 and 5 <= zooms[2] <= 10
+            assert all(160 <= n <= 384 and n % 8 == 0 for n in image.shape[:2])
             assert image.min() >= 0 and image.max() > 100
 
 
@@ -138,6 +140,72 @@ def test_write_is_atomic_and_refuses_existing(tmp_path, root):
     write_acdc(target, n_patients=1, seed=0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gen", "gen.tmp-1"]
     assert [p.name for p in (target / "training").iterdir()] == ["patient001"]
+
+
+def _sampled(n: int = 300) -> list:
+    """Parameters (no rendering) of ``n`` patients, all groups."""
+    from mixseg.data.synthetic_acdc.anatomy import sample_patient
+
+    return [
+        sample_patient(np.random.default_rng(np.random.SeedSequence([7, i])), GROUPS[i % 5])
+        for i in range(n)
+    ]
+
+
+def test_acquisition_variability_ranges():
+    """Two field strengths with their own contrast/SNR/bias; pixel size, matrix, heart pose."""
+    from mixseg.data.synthetic_acdc import anatomy as A
+
+    pats = _sampled()
+    fields = [p.acq.field_t for p in pats]
+    assert set(fields) == {1.5, 3.0} and 0.35 < fields.count(3.0) / len(fields) < 0.65
+    for p in pats:
+        f, acq, iv = A.FIELD[p.acq.field_t], p.acq, p.intensity
+        assert f["snr"][0] <= acq.snr <= f["snr"][1]
+        assert f["bias"][0] <= acq.bias_beta <= f["bias"][1]
+        assert f["myo"][0] <= iv["myo"] <= f["myo"][1] and f["fat"][0] <= iv["fat"] <= f["fat"][1]
+        assert acq.b1 == 0.0 if acq.field_t == 1.5 else abs(acq.b1) <= 0.35
+        assert A.PX_TAIL[0] <= acq.px <= A.PX_TAIL[1]
+        assert all(A.MATRIX[0] <= n <= A.MATRIX[1] and n % 8 == 0 for n in acq.shape)
+        assert abs(math.degrees(acq.rotation)) <= A.ROTATION_DEG
+        assert max(abs(o) for o in acq.offset) <= A.OFFSET_MM
+        assert 6 <= p.heart.lvot_depth <= 22 and 8 * 0.95 <= p.heart.lvot_width <= 12 * 1.2
+        h = p.heart
+        assert all(A.PM_RADIUS[0] <= rad / h.R <= A.PM_RADIUS[1] for _, rad in h.pm)
+        assert all(0.3 * A.TRAB_LEVEL[0] <= b <= 1.2 * A.TRAB_LEVEL[1] for _, b, _ in h.trab)
+        assert 0 <= h.flat and 0 <= h.ecc <= A.ECC_MAX and 0 <= p.intensity["flow"] <= 0.25
+    px = np.array([p.acq.px for p in pats])
+    assert px.min() < 1.0 and px.max() > 1.8 and 1.3 < np.median(px) < 1.7  # tail + bulk
+    rot = np.degrees([p.acq.rotation for p in pats])
+    assert rot.min() < -35 and rot.max() > 35
+    # Banding mostly at 3 T; a bright (fluid-filled) stomach in about half the patients.
+    band = {t: np.mean([bool(p.acq.band) for p in pats if p.acq.field_t == t]) for t in (1.5, 3.0)}
+    assert band[3.0] > 0.4 > 0.25 > band[1.5]
+    assert 0.3 < np.mean([p.intensity["spleen"] > 0.65 for p in pats]) < 0.7
+    # 3 T: less blood-myocardium contrast, higher SNR, stronger bias on average.
+    by = {t: [p for p in pats if p.acq.field_t == t] for t in (1.5, 3.0)}
+    mean = {t: {k: np.mean([getattr(p.acq, k) for p in by[t]]) for k in ("snr", "bias_beta")}
+            for t in by}  # fmt: skip
+    assert mean[3.0]["snr"] > mean[1.5]["snr"] and mean[3.0]["bias_beta"] > mean[1.5]["bias_beta"]
+    myo = {t: np.mean([p.intensity["myo"] for p in by[t]]) for t in by}
+    assert myo[3.0] > myo[1.5]
+    # Heart size on top of the group: the ED cavity radius spreads beyond the group's range.
+    r_nor = [p.heart.R for p in pats if p.heart.group == "NOR"]
+    assert min(r_nor) < 22 * 1.02 and max(r_nor) > 27 * 1.1
+
+
+def test_outflow_tract_and_banding_shapes():
+    from mixseg.data.synthetic_acdc.render import banding, lvot_sdf
+
+    h = _sampled(1)[0].heart
+    c, s = math.cos(h.lvot_angle), math.sin(h.lvot_angle)
+    pts = np.array([0.0, 30.0, 45.0, -20.0], dtype=np.float32)  # along the channel, 30 mm epi
+    f = lvot_sdf(pts * c, pts * s, h, 30.0, 0.0)
+    assert f[0] < 0 and f[1] < 0 and f[2] < 0 and f[3] > 0  # through the wall, not backwards
+    assert lvot_sdf(pts * c, pts * s, h, 30.0, h.lvot_depth)[1] >= -1e-3  # closed at its end
+    x, y = np.meshgrid(np.linspace(-150, 150, 301), np.linspace(-150, 150, 301))
+    b = banding(x, y, (0.6, 80.0, 3.0, 0.3, 0.002, 0.1))
+    assert b.max() <= 1.0 and abs(b.min() - 0.4) < 0.02 and (b < 0.7).mean() < 0.15
 
 
 def test_montage(tmp_path, root):

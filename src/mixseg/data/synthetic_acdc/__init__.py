@@ -8,13 +8,19 @@ What ``write_acdc`` writes (the layout of the official archive, read by ``mixseg
     <root>/training/patient001/patient001_frameYY[_gt].nii.gz  ES, YY = ES from Info.cfg
 
 No ``patientXXX_4d.nii.gz`` is written. The affine is diag(px, px, dz, 1) with px in
-[1.30, 1.70] mm and dz in [5, 10] mm (mostly 10); 6-12 slices per volume. Groups come in
+[0.70, 1.92] mm (mostly 1.25-1.75), a 160-384 pixel matrix covering a 260-400 mm field of view,
+and dz in [5, 10] mm (mostly 10); 6-12 slices per volume. Groups come in
 proportional blocks in id order (for 100 patients: 001-020 DCM, 021-040 HCM, 041-060 MINF,
 061-080 NOR, 081-100 RV, as in the real training set), so any n >= 5 holds all five groups.
 
 The model (heart, body, MR image formation) and its tested parameter ranges are described in
-embedded-data.md section 2.1; see ``anatomy`` (sampling), ``body``
-and ``render`` (painting). Each patient has its own ``numpy.random.Generator``
+embedded-data.md section 2.1; see ``anatomy`` (sampling), ``body`` and ``render`` (painting). On
+top of that prototype (issue 14, calibrated on the Lower and Upper bound rows only; README
+"Embedded (synthetic) data"), the variability of the real archive: two field strengths
+(``anatomy.FIELD``: contrast, SNR, coil bias, 3 T B1 shading and bSSFP banding), pixel sizes and
+matrices, heart pose and size, basal slices opening into the LV outflow tract, a fluid-filled
+(bright) stomach, blood-pool flow inhomogeneity, and more irregular cavities with larger papillary
+muscles and trabeculations inside the LV label. Each patient has its own ``numpy.random.Generator``
 seeded from (seed, index), so patients can be generated in parallel or alone, always the same.
 NumPy does not promise identical streams across versions: test statistics, not hashes.
 """

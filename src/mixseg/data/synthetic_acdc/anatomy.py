@@ -35,9 +35,37 @@ GROUP_RANGES: dict[str, dict[str, tuple[float, float]]] = {
            "rvef": (0.15, 0.35), "ls": (0.08, 0.16)},
 }  # fmt: skip
 
-SHAPES = ((256, 216), (216, 256), (256, 232), (232, 256), (256, 256), (224, 256))
 DZ_CHOICES = (5.0, 6.5, 8.0, 10.0, 10.0, 10.0, 10.0)  # mostly 10 mm, as in ACDC
 MIN_SLICES, MAX_SLICES = 6, 12
+
+# Acquisition variability of the real archive (two scanners, six years; Bernard et al. 2018).
+# In-plane pixel size: most exams 1.25-1.75 mm, a tail from 0.70 to 1.92 mm (the range of the
+# real training set); the matrix follows from a field of view of 260-400 mm, in steps of 8
+# pixels, clipped to [160, 384], one axis 78-100 % of the other, either axis the longer.
+PX_MAIN, PX_TAIL, P_PX_TAIL = (1.25, 1.75), (0.70, 1.92), 0.25
+FOV_MM, MATRIX = (260.0, 400.0), (160, 384)
+# Heart placement in the field of view: in-plane rotation of the canonical frame (deg) and
+# offset of the LV axis from the image centre (mm, each axis).
+ROTATION_DEG, OFFSET_MM = 45.0, 25.0
+# Per-patient size of the whole heart (R, T, L scaled together): body size, on top of the group.
+HEART_SCALE = (0.95, 1.20)
+# Shape irregularity of the LV (std of the k = 3..5 harmonics, maximal eccentricity), papillary
+# muscle radius (fraction of the ED basal cavity radius R) and a per-patient trabeculation level
+# (scales the 0.3-1.2 mm amplitudes): image-only detail inside the LV label, which few labelled
+# patients do not cover.
+SHAPE_HARM, ECC_MAX, PM_RADIUS, TRAB_LEVEL = 0.04, 0.15, (0.12, 0.22), (0.7, 1.8)
+P_3T = 0.5  # probability of the 3 T scanner; the other is 1.5 T
+# Field-strength dependent ranges: SNR (blood / noise), coil bias strength beta, central B1
+# brightening/darkening (3 T dielectric effect), myocardium and fat relative to blood (3 T
+# bSSFP runs at lower flip angles: less blood-myocardium contrast), and the probability of
+# off-resonance banding (dark bSSFP bands, 3 T).
+FIELD = {
+    1.5: {"snr": (8.0, 22.0), "bias": (0.15, 0.45), "b1": (0.0, 0.0), "myo": (0.18, 0.32),
+          "fat": (0.6, 0.9), "p_band": 0.1},
+    3.0: {"snr": (14.0, 35.0), "bias": (0.35, 0.80), "b1": (-0.35, 0.35), "myo": (0.26, 0.45),
+          "fat": (0.45, 0.80), "p_band": 0.6},
+}  # fmt: skip
+P_BRIGHT_STOMACH = 0.5  # fluid-filled stomach: a bright (blood-like) blob in apical slices
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +96,9 @@ class Heart:
     fat_p: float
     fat_phase: float
     vessels: tuple[tuple[float, float, float], ...]  # atria/great vessels: (x, y, radius) mm
+    lvot_depth: float  # basal slab (mm below the base) where the LV opens into its outflow tract
+    lvot_angle: float  # direction of the outflow tract from the LV axis
+    lvot_width: float  # half-width of the outflow channel at the base, mm
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,6 +139,10 @@ class Acquisition:
     bias_c: tuple[float, float, float, float, float]
     snr: float
     gain: float
+    field_t: float = 1.5  # 1.5 or 3.0 tesla
+    b1: float = 0.0  # central B1 term: exp(b1 * (1 - r^2 / (120 mm)^2)), 3 T only
+    band: tuple[float, ...] = ()  # off-resonance banding (amplitude, period mm, width mm,
+    #                                angle, curvature 1/mm, phase); () for none
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +163,8 @@ def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
 def sample_heart(rng: np.random.Generator, group: str) -> Heart:
     """Draw the LV/RV geometry of one patient of ``group`` (a key of ``GROUP_RANGES``)."""
     g = {k: _u(rng, *v) for k, v in GROUP_RANGES[group].items()}
+    scale = _u(rng, *HEART_SCALE)
+    g["R"], g["L"], g["T"] = g["R"] * scale, g["L"] * scale, g["T"] * scale
     theta_rv = math.radians(_u(rng, 195, 235))
     septal_h = _u(rng, 0.1, 0.5) if group == "HCM" else 0.0
     flat = _u(rng, 0.10, 0.25) if group == "RV" else 0.0
@@ -135,13 +172,16 @@ def sample_heart(rng: np.random.Generator, group: str) -> Heart:
     inf_angle = theta_rv + math.radians(_u(rng, 70, 290))
     inf_sigma = math.radians(_u(rng, 35, 65))
     inf_thin = _u(rng, 0.35, 0.6) if group == "MINF" else 0.0
-    harm = tuple((k, float(rng.normal(0, 0.025)), _u(rng, 0, 2 * math.pi)) for k in (3, 4, 5))
+    harm = tuple((k, float(rng.normal(0, SHAPE_HARM)), _u(rng, 0, 2 * math.pi)) for k in (3, 4, 5))
     side = (-1.0, 1.0)
     pm = tuple(
-        (theta_rv + math.pi + s * math.radians(_u(rng, 35, 60)), _u(rng, 2.5, 4.5)) for s in side
+        (theta_rv + math.pi + s * math.radians(_u(rng, 35, 60)), _u(rng, *PM_RADIUS) * g["R"])
+        for s in side
     )
+    trab_level = _u(rng, *TRAB_LEVEL)
     trab = tuple(
-        (int(rng.integers(9, 21)), _u(rng, 0.3, 1.2), _u(rng, 0, 2 * math.pi)) for _ in range(3)
+        (int(rng.integers(9, 21)), trab_level * _u(rng, 0.3, 1.2), _u(rng, 0, 2 * math.pi))
+        for _ in range(3)
     )
     # Unlabelled atria and great vessels above the base, placed around the LV axis in units of
     # the outer LV radius and turned with the RV: aortic root, LA, RA, RV outflow/pulmonary trunk.
@@ -157,13 +197,17 @@ def sample_heart(rng: np.random.Generator, group: str) -> Heart:
         vx, vy = vx + float(rng.normal(0, 0.1)), vy + float(rng.normal(0, 0.1))
         c, s = math.cos(turn), math.sin(turn)
         vessels.append((rn * (c * vx - s * vy), rn * (s * vx + c * vy), _u(rng, r_lo, r_hi)))
+    # Left ventricular outflow tract: in the basal slices the LV cavity opens anteriorly, between
+    # the septum (towards the RV) and the front, into the aortic root; the label stays the cavity.
+    lvot = (_u(rng, 6, 22), theta_rv + math.radians(_u(rng, 25, 65)), _u(rng, 8, 12) * scale)
     return Heart(
         group=group, R=g["R"], L=g["L"], T=g["T"], t_apex=_u(rng, 0.6, 1.0) * g["T"],
         ef=g["ef"], ls=g["ls"], s_rv=g["s"], rvef=g["rvef"], theta_rv=theta_rv,
-        w_rv=_u(rng, 0.95, 1.15), ecc=_u(rng, 0, 0.10), ecc_angle=_u(rng, 0, math.pi),
+        w_rv=_u(rng, 0.95, 1.15), ecc=_u(rng, 0, ECC_MAX), ecc_angle=_u(rng, 0, math.pi),
         harm=harm, septal_h=septal_h, flat=flat, inf_angle=inf_angle, inf_sigma=inf_sigma,
         inf_thin=inf_thin, pm=pm, trab=trab, fat_p=_u(rng, 1, 6),
-        fat_phase=_u(rng, 0, 2 * math.pi), vessels=tuple(vessels),
+        fat_phase=_u(rng, 0, 2 * math.pi), vessels=tuple(vessels), lvot_depth=lvot[0],
+        lvot_angle=lvot[1], lvot_width=lvot[2],
     )  # fmt: skip
 
 
@@ -192,42 +236,68 @@ def sample_body(rng: np.random.Generator, weight: float) -> Body:
     )  # fmt: skip
 
 
-def sample_intensity(rng: np.random.Generator) -> dict[str, float]:
-    """Tissue intensities relative to LV blood = 1."""
+def sample_intensity(rng: np.random.Generator, field_t: float = 1.5) -> dict[str, float]:
+    """Tissue intensities relative to LV blood = 1, at field strength ``field_t`` (``FIELD``).
+
+    The stomach/spleen blob is fluid-filled (bright, 0.7-1.05) with probability
+    ``P_BRIGHT_STOMACH``, otherwise soft tissue (0.40-0.60).
+    """
+    f = FIELD[field_t]
     ranges = {
-        "lv": (1.0, 1.0), "rv": (0.85, 1.0), "myo": (0.20, 0.32), "fat": (0.6, 0.9),
+        "lv": (1.0, 1.0), "rv": (0.85, 1.0), "myo": f["myo"], "fat": f["fat"],
         "muscle": (0.20, 0.30), "med": (0.30, 0.42), "lung": (0.02, 0.07),
         "liver": (0.30, 0.42), "bone": (0.35, 0.5), "csf": (0.7, 0.95), "aorta": (0.75, 1.0),
         "spleen": (0.40, 0.60), "cortex": (0.05, 0.12), "dots": (0.15, 0.35),
+        "flow": (0.0, 0.25),  # std of the blood-pool inhomogeneity (render.render_patient)
     }  # fmt: skip
     iv = {k: _u(rng, lo, hi) for k, (lo, hi) in ranges.items()}
+    if rng.uniform() < P_BRIGHT_STOMACH:
+        iv["spleen"] = _u(rng, 0.70, 1.05)
     # Keep the epicardial border visible: mediastinal tissue a little brighter than myocardium.
     iv["med"] = max(iv["med"], iv["myo"] + 0.08)
     return iv
 
 
-def sample_acquisition(rng: np.random.Generator, heart: Heart) -> Acquisition:
-    """Draw grid, slice stack and image formation.
+def sample_shape_and_px(rng: np.random.Generator) -> tuple[tuple[int, int], float]:
+    """In-plane matrix (nx, ny) and pixel size (mm): see ``PX_MAIN``, ``FOV_MM``, ``MATRIX``."""
+    px = _u(rng, *(PX_TAIL if rng.uniform() < P_PX_TAIL else PX_MAIN))
+    n_long = int(min(max(8 * round(_u(rng, *FOV_MM) / px / 8), MATRIX[0]), MATRIX[1]))
+    n_short = int(max(8 * round(n_long * _u(rng, 0.78, 1.0) / 8), MATRIX[0]))
+    shape = (n_long, n_short) if rng.uniform() < 0.5 else (n_short, n_long)
+    return shape, round(px, 4)
+
+
+def sample_acquisition(rng: np.random.Generator, heart: Heart, field_t: float) -> Acquisition:
+    """Draw grid, slice stack and image formation at field strength ``field_t`` (``FIELD``).
 
     The stack covers the base (0-1 slices above it: unlabelled atria) to beyond the apex. Its
     slice count is kept in [6, 12]: when the sampled spacing would need more slices, the spacing
-    is widened (at most to 10 mm) and only then is the stack cut at 12 slices.
+    is widened (at most to 10 mm) and only then is the stack cut at 12 slices. Rotation and
+    offset of the heart: ``ROTATION_DEG``, ``OFFSET_MM``. Banding (3 T mostly): dark bands
+    ``amplitude`` 0.4-0.85 deep, ``period`` 60-140 mm apart, 2-5 mm wide, slightly curved.
     """
-    shape = SHAPES[int(rng.integers(len(SHAPES)))]
+    f = FIELD[field_t]
+    shape, px = sample_shape_and_px(rng)
     dz = DZ_CHOICES[int(rng.integers(len(DZ_CHOICES)))]
     z0 = _u(rng, -12, 4)
     cover = heart.L + heart.t_apex + _u(rng, 0, 12) - z0
     if math.ceil(cover / dz) > MAX_SLICES:
         dz = min(10.0, math.ceil(2 * cover / MAX_SLICES) / 2)
     n = min(max(math.ceil(cover / dz), MIN_SLICES), MAX_SLICES)
+    band: tuple[float, ...] = ()
+    if rng.uniform() < f["p_band"]:
+        band = (_u(rng, 0.4, 0.85), _u(rng, 60, 140), _u(rng, 2, 5), _u(rng, 0, math.pi),
+                _u(rng, -0.004, 0.004), _u(rng, 0, 1))  # fmt: skip
     return Acquisition(
-        shape=shape, px=round(_u(rng, 1.30, 1.70), 4), dz=dz, z0=z0, n_slices=n,
-        rotation=math.radians(_u(rng, -25, 25)), offset=(_u(rng, -18, 18), _u(rng, -18, 18)),
+        shape=shape, px=px, dz=dz, z0=z0, n_slices=n,
+        rotation=math.radians(_u(rng, -ROTATION_DEG, ROTATION_DEG)),
+        offset=(_u(rng, -OFFSET_MM, OFFSET_MM), _u(rng, -OFFSET_MM, OFFSET_MM)),
         psf_sigma=_u(rng, 0.6, 1.1),
         ghost=_u(rng, 0, 0.06) if rng.uniform() < 0.5 else 0.0,
-        ghost_axis=int(rng.integers(2)), bias_beta=_u(rng, 0.15, 0.40),
+        ghost_axis=int(rng.integers(2)), bias_beta=_u(rng, *f["bias"]),
         bias_c=tuple(float(c) for c in rng.normal(0, 1, 5)),
-        snr=_u(rng, 10, 30), gain=_u(rng, 200, 1500),
+        snr=_u(rng, *f["snr"]), gain=_u(rng, 200, 1500), field_t=field_t,
+        b1=_u(rng, *f["b1"]), band=band,
     )  # fmt: skip
 
 
@@ -241,10 +311,11 @@ def sample_patient(rng: np.random.Generator, group: str) -> Patient:
         raise ValueError(f"unknown group {group!r}; expected one of {GROUPS}")
     height = round(_u(rng, 150, 195), 1)
     weight = round(_u(rng, 50, 110), 1)
+    field_t = 3.0 if rng.uniform() < P_3T else 1.5
     heart = sample_heart(rng, group)
     body = sample_body(rng, weight)
-    intensity = sample_intensity(rng)
-    acq = sample_acquisition(rng, heart)
+    intensity = sample_intensity(rng, field_t)
+    acq = sample_acquisition(rng, heart, field_t)
     info = {
         "ED": "1",
         "ES": str(int(rng.integers(9, 16))),

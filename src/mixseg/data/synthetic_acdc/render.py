@@ -113,7 +113,7 @@ def make_phase(h: Heart, phi: np.ndarray, es: bool) -> Phase:
     ls = h.ls if es else 0.0
     return Phase(
         endo=endo, epi=epi, trab=trab, fat=fat, pm_endo=pm_endo, L_c=(1.0 - ls) * h.L,
-        base=ls * h.L, s_rv=h.s_rv * (1.0 - h.rvef) if es else h.s_rv, pm_scale=1.25 if es else 1.0,
+        base=ls * h.L, s_rv=h.s_rv * (1.0 - h.rvef) if es else h.s_rv, pm_scale=1.1 if es else 1.0,
     )  # fmt: skip
 
 
@@ -132,6 +132,7 @@ class SliceSdf:
     f_rv: np.ndarray | None = None
     k_endo: float = 0.0
     vessels: tuple[np.ndarray, ...] = ()
+    f_lvot: np.ndarray | None = None  # basal slices: the outflow channel out of the LV
 
 
 def heart_sdf(u: np.ndarray, v: np.ndarray, h: Heart, ph: Phase, d: float) -> SliceSdf | None:
@@ -161,15 +162,37 @@ def heart_sdf(u: np.ndarray, v: np.ndarray, h: Heart, ph: Phase, d: float) -> Sl
         a_tan = r_ref * (0.7 + 0.45 * ph.s_rv) * h.w_rv
         f_rv = ellipse_sdf(du * c + dv * s, -du * s + dv * c, a_rad, a_tan)
         outer = np.minimum(f_epi, f_rv - 3.0)
-    return SliceSdf(outer - ph.fat, r, f_epi, f_rv, _cap(d, ph.L_c))
+    f_lvot = None
+    if d < h.lvot_depth:
+        f_lvot = lvot_sdf(u, v, h, ph.epi.mean() * k_epi, d)
+        outer = np.minimum(outer, f_lvot - 2.0)
+    return SliceSdf(outer - ph.fat, r, f_epi, f_rv, _cap(d, ph.L_c), f_lvot=f_lvot)
+
+
+def lvot_sdf(u: np.ndarray, v: np.ndarray, h: Heart, r_epi: float, d: float) -> np.ndarray:
+    """Signed distance (mm) of the LV outflow channel at depth ``d`` < ``h.lvot_depth``.
+
+    A capsule from the LV axis along ``h.lvot_angle``, reaching 0.5 ``r_epi`` beyond the
+    epicardium, half-width ``h.lvot_width`` at the base narrowing as sqrt(1 - d / lvot_depth).
+    """
+    w = h.lvot_width * math.sqrt(max(1.0 - d / h.lvot_depth, 0.0))
+    c, s = math.cos(h.lvot_angle), math.sin(h.lvot_angle)
+    t = np.clip(u * c + v * s, 0.0, 1.5 * r_epi)
+    return np.hypot(u - t * c, v - t * s) - w
 
 
 def paint_heart(
     img: np.ndarray, lab: np.ndarray, u: np.ndarray, v: np.ndarray, sdf: SliceSdf, p: Patient,
-    ph: Phase, d: float,
+    ph: Phase, d: float, flow: np.ndarray | float = 1.0,
 ) -> None:  # fmt: skip
-    """Paint one slice's heart into the ROI views ``img`` (nx', ny') and ``lab`` (in place)."""
-    h, iv, px = p.heart, p.intensity, p.acq.px
+    """Paint one slice's heart into the ROI views ``img`` (nx', ny') and ``lab`` (in place).
+
+    ``flow`` multiplies every blood pool (ROI array or 1): flow-related inhomogeneity.
+    """
+    h, px = p.heart, p.acq.px
+    iv = dict(p.intensity)
+    for blood in ("lv", "rv", "aorta"):
+        iv[blood] = iv[blood] * flow
     if sdf.vessels:
         paint(img, pv(sdf.keepout, px), iv["fat"])  # 5 mm fat margin around a 2 mm wall
         for f, blood in zip(sdf.vessels, ("aorta", "lv", "rv", "rv"), strict=True):
@@ -181,29 +204,46 @@ def paint_heart(
     if f_rv is not None:
         paint(img, pv(f_rv - 3.0, px), iv["myo"])  # RV free wall, unlabelled as in ACDC
         paint(img, pv(f_rv, px), iv["rv"])
+    if sdf.f_lvot is not None:
+        paint(img, pv(sdf.f_lvot - 2.0, px), iv["myo"])  # wall of the outflow tract
     paint(img, pv(f_epi, px), iv["myo"])
     if sdf.k_endo > 0.0:
         endo = ph.endo * sdf.k_endo
-        # Trabeculations push the image's endocardial edge inwards (less so near the apex).
-        trab = ph.trab * np.minimum(endo / 10.0, 1.0)
+        # Trabeculations push the image's endocardial edge inwards (less so in small cavities:
+        # near the apex and at ES in HCM).
+        trab = ph.trab * np.minimum(endo / 15.0, 1.0)
         paint(img, pv(r - np.maximum(endo - trab, 0.0), px), iv["lv"])
         if 0.2 * ph.L_c < d < 0.75 * ph.L_c:
             for (ang, rad), r_wall in zip(h.pm, ph.pm_endo, strict=True):
-                rad = rad * ph.pm_scale
+                # At most 0.35 of the local cavity radius: no cavity filled by muscle (HCM at ES).
+                rad = min(rad * ph.pm_scale, 0.35 * float(r_wall) * sdf.k_endo)
                 dist = float(r_wall) * sdf.k_endo - 0.9 * rad  # touching the wall
                 f_pm = disc_sdf(u, v, dist * math.cos(ang), dist * math.sin(ang), rad)
                 paint(img, pv(f_pm, px), iv["myo"])
+    lvot = None
+    if sdf.f_lvot is not None:
+        # Blood continues from the cavity through the opened wall; the RV stays on top.
+        lvot = pv(sdf.f_lvot, px)
+        if f_rv is not None:
+            lvot *= 1.0 - pv(f_rv - 3.0, px)
+        paint(img, lvot, iv["lv"])
     if f_rv is not None:
         lab[f_rv < 0] = 1
     lab[f_epi < 0] = 2
+    if lvot is not None:
+        lab[(lvot >= 0.5) & (f_epi < 0)] = 0  # the opened wall is no myocardium
     if sdf.k_endo > 0.0:
         lab[r < ph.endo * sdf.k_endo] = 3
 
 
 def paint_volume(
-    p: Patient, grid: Grid, body: BodyMaps, dots: np.ndarray, es: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Noise-free image and labels of one phase, (nx, ny, nz) float32 and uint8."""
+    p: Patient, grid: Grid, body: BodyMaps, dots: np.ndarray, es: bool,
+    flow: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Noise-free image and labels of one phase, (nx, ny, nz) float32 and uint8.
+
+    ``flow``: (nx, ny, nz) multiplicative blood-pool field, or None for uniform blood.
+    """
     acq, h, iv = p.acq, p.heart, p.intensity
     nx, ny = acq.shape
     u, v = grid.u[grid.roi], grid.v[grid.roi]
@@ -225,7 +265,8 @@ def paint_volume(
             paint(img, organs[0], iv["liver"])
             paint(img, organs[1], iv["spleen"])
         if sdf is not None:
-            paint_heart(img[grid.roi], labels[grid.roi + (k,)], u, v, sdf, p, ph, z - ph.base)
+            f_k = 1.0 if flow is None else flow[grid.roi + (k,)]
+            paint_heart(img[grid.roi], labels[grid.roi + (k,)], u, v, sdf, p, ph, z - ph.base, f_k)
         image[:, :, k] = img
     return image, labels
 
@@ -253,6 +294,11 @@ def acquire(
     c = acq.bias_c
     # Smooth coil bias: exp(beta * quadratic) with x, y in units of 150 mm.
     bias = np.exp(acq.bias_beta * (c[0] * x + c[1] * y + c[2] * x * y + c[3] * x**2 + c[4] * y**2))
+    if acq.b1:
+        # 3 T dielectric effect: central brightening (b1 > 0) or shading (b1 < 0), r0 = 120 mm.
+        bias = bias * np.exp(acq.b1 * (1.0 - (x**2 + y**2) * (150.0 / 120.0) ** 2))
+    if acq.band:
+        bias = bias * banding(x * 150.0, y * 150.0, acq.band)
     img *= bias[:, :, None]
     # Noise through the same PSF, rescaled to unit std (2D Gaussian: sqrt(4 pi) sigma).
     scale = math.sqrt(4 * math.pi) * acq.psf_sigma / acq.snr
@@ -260,6 +306,22 @@ def acquire(
     n2 = ndimage.gaussian_filter(rng.standard_normal(img.shape, dtype=F32), s)
     img = np.hypot(img + scale * n1, scale * n2)
     return np.clip(np.rint(img * acq.gain), 0, 32767).astype(np.int16)
+
+
+def banding(x: np.ndarray, y: np.ndarray, band: tuple[float, ...]) -> np.ndarray:
+    """bSSFP off-resonance bands: 1 - amplitude * exp(-delta^2 / (2 width^2)), delta the
+    distance (mm) to the nearest of a family of curved parallel lines ``period`` mm apart.
+
+    Args:
+        x, y: mm from the image centre (broadcastable). band: (amplitude, period, width,
+            angle, curvature, phase) as drawn by ``anatomy.sample_acquisition``.
+    """
+    amp, period, width, angle, curv, phase = band
+    c, s = math.cos(angle), math.sin(angle)
+    t, n = x * c + y * s, -x * s + y * c
+    psi = (t + curv * n**2) / period + phase
+    delta = (psi - np.round(psi)) * period
+    return (1.0 - amp * np.exp(-0.5 * (delta / width) ** 2)).astype(F32)
 
 
 def render_patient(
@@ -277,6 +339,10 @@ def render_patient(
     dots = ndimage.gaussian_filter(dots, (0.8, 0.8, 0)) * (p.intensity["dots"] * 2 * math.pi * 0.64)
     out = {}
     for es in (False, True):
-        clean, labels = paint_volume(p, grid, body, dots, es)
+        # Blood-pool inhomogeneity (inflow, slow flow, turbulence): 1 + q * a smooth unit field
+        # of 6 mm correlation, a new one per phase; q = intensity["flow"] (0: uniform blood).
+        g = ndimage.gaussian_filter(rng.standard_normal(shape, dtype=F32), (6 / acq.px,) * 2 + (0,))
+        flow = 1.0 + p.intensity["flow"] * g / max(float(g.std()), 1e-6)
+        clean, labels = paint_volume(p, grid, body, dots, es, flow)
         out[es] = (acquire(rng, clean, p, grid, tex), labels)
     return out
