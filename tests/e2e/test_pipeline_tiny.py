@@ -121,11 +121,29 @@ def test_lambda_kd_change_stales_exactly_its_runs(repo):
     ]
 
 
+def test_report_from_committed_results_alone(repo, tmp_path):
+    """`make report` in a fresh clone (no data/, no DVC cache) rewrites nothing, PNGs included;
+    editing one committed metrics.json makes the check fail naming the report files it changes."""
+    tiny_project.commit(repo, "results")
+    clone = tiny_project.clone(repo, tmp_path / "clone")
+    assert not (clone / "data").exists()
+    check = [sys.executable, "pipeline/report.py", "--check"]
+    out = _run(check, clone)
+    assert "byte for byte" in out, out
+    f = clone / "results/acdc/set1/kl_ent/seed0/eval/metrics.json"
+    summary = json.loads(f.read_text())
+    summary["heads"]["student"]["dsc"] = 0.5
+    f.write_text(json.dumps(summary, indent=1) + "\n")
+    out = _run(check, clone, returncode=1)
+    changed = {line.strip() for line in out.splitlines() if line.startswith("  ")}
+    assert {"reports/tables/table1.md", "reports/metrics.json", "reports/README.md"} <= changed
+    assert "reports/figures/fig2_entropy.png" not in changed  # analytic: reads no run
+
+
 def test_exp_run_and_exp_show(repo):
     """The README's ablation workflow: `dvc exp run -S lambda_kd=10`, then `dvc exp show`."""
     dvc = [sys.executable, "-m", "dvc"]
-    _run(["git", "add", "-A"], repo)
-    _run(["git", "commit", "-qm", "baseline results"], repo)
+    tiny_project.commit(repo, "baseline results")
     _run(dvc + ["exp", "run", "-n", "lkd10", "-S", "lambda_kd=10"], repo)
     shown = json.loads(_run(dvc + ["exp", "show", "--json"], repo))
     text = json.dumps(shown)

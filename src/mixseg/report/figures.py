@@ -20,6 +20,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcdefaults()  # a user matplotlibrc must not change the committed PNGs
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
