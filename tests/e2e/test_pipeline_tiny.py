@@ -140,6 +140,24 @@ def test_report_from_committed_results_alone(repo, tmp_path):
     assert "reports/figures/fig2_entropy.png" not in changed  # analytic: reads no run
 
 
+def test_remote_round_trip(repo, tmp_path):
+    """A local-directory remote: `dvc push`, then a fresh clone + `dvc pull` has every output,
+    `dvc repro` has nothing to do and `mixseg segment` works on the pulled run."""
+    dvc = [sys.executable, "-m", "dvc"]
+    _run(dvc + ["remote", "add", "-d", "store", str(tmp_path / "remote")], repo)
+    tiny_project.commit(repo, "the remote")
+    _run(dvc + ["push"], repo)
+    clone = tiny_project.clone(repo, tmp_path / "clone")
+    _run(dvc + ["pull"], clone)
+    assert "up to date" in _run(dvc + ["status"], clone).lower()
+    out = _run(dvc + ["repro", "--all-pipelines"], clone)
+    assert "Running stage" not in out, out
+    scan = next((clone / "data/raw/acdc").rglob("*_frame01.nii.gz"))
+    run = "data/runs/acdc/set1/kl_ent/seed0"
+    _run([sys.executable, "-m", "mixseg", "segment", "--run", run, str(scan), "--out", "m"], clone)
+    assert (clone / "m" / scan.name.replace(".nii.gz", "_mask.nii.gz")).exists()
+
+
 def test_exp_run_and_exp_show(repo):
     """The README's ablation workflow: `dvc exp run -S lambda_kd=10`, then `dvc exp show`."""
     dvc = [sys.executable, "-m", "dvc"]
