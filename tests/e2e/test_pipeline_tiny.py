@@ -121,6 +121,20 @@ def test_lambda_kd_change_stales_exactly_its_runs(repo):
     ]
 
 
+def test_plots_of_a_run_render_offline(repo):
+    """`dvc plots show --json` on a run's declared plots: a vega-lite spec per loss term and
+    validation curve, data inline (x: step), nothing to fetch."""
+    target = "results/acdc/set1/kl_ent/seed0/live/plots/metrics"
+    shown = json.loads(_run([sys.executable, "-m", "dvc", "plots", "show", "--json", target], repo))
+    assert not shown.get("errors"), shown["errors"]
+    names = {Path(k).relative_to(target).as_posix() for k in shown["data"]}
+    assert {"train/loss.tsv", "train/kd.tsv", "val/dsc_student.tsv"} <= names, names
+    spec = shown["data"][f"{target}/val/dsc_student.tsv"][0]["content"]
+    assert spec["encoding"]["x"]["field"] == "step"
+    assert [row["step"] for row in spec["data"]["values"]] == ["2", "4"]  # val_every: 2
+    assert "url" not in spec["data"]
+
+
 def test_report_from_committed_results_alone(repo, tmp_path):
     """`make report` in a fresh clone (no data/, no DVC cache) rewrites nothing, PNGs included;
     editing one committed metrics.json makes the check fail naming the report files it changes."""
