@@ -10,7 +10,9 @@ exactly the runs that inherit it are stale.
 from __future__ import annotations
 
 import json
+import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -170,6 +172,42 @@ def test_remote_round_trip(repo, tmp_path):
     run = "data/runs/acdc/set1/kl_ent/seed0"
     _run([sys.executable, "-m", "mixseg", "segment", "--run", run, str(scan), "--out", "m"], clone)
     assert (clone / "m" / scan.name.replace(".nii.gz", "_mask.nii.gz")).exists()
+
+
+def _exp_params(shown: list, key: str) -> list:
+    """Values of params.yaml ``key`` of every experiment row of `dvc exp show --json` whose
+    reports/metrics.json was read (the baseline and each experiment)."""
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and "params" in data and data.get("metrics"):
+                found.append(data["params"]["params.yaml"]["data"].get(key))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(shown)
+    return found
+
+
+def test_queued_experiments(repo):
+    """`dvc exp run --queue` + `dvc queue start -j 2`: two experiments run side by side, each in
+    a temporary clone, then `dvc exp show --json` has their params and metrics. λsp is read by
+    one run only (SSCO): each experiment re-runs it and the tables."""
+    dvc = [sys.executable, "-m", "dvc"]
+    _run(dvc + ["exp", "run", "--queue", "-S", "lambda_sp=0.25,0.75"], repo)
+    _run(dvc + ["queue", "start", "-j", "2"], repo)
+    deadline = time.monotonic() + 600
+    while re.search(r"\b(Queued|Running)\b", status := _run(dvc + ["queue", "status"], repo)):
+        assert time.monotonic() < deadline, status
+        time.sleep(3)
+    assert "Failed" not in status, status
+    shown = json.loads(_run(dvc + ["exp", "show", "--json"], repo))
+    assert sorted(v for v in _exp_params(shown, "lambda_sp") if v != 0.5) == [0.25, 0.75]
 
 
 def test_exp_run_and_exp_show(repo):
