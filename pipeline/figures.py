@@ -5,7 +5,7 @@ Reads params: runs (settings, seeds and sweep lists; compare_seeds: Fig. 3 its f
 Fig. 5 all; selftrain.settings and selftrain.iterations: Fig. 5), divergence (label of the
 default run of Fig. 6), settings.default_ratio (the default run of Fig. 7). Reads files: the
 committed results/acdc only (live/: Figs. 3, 6; eval/metrics.json: Figs. 5, 7;
-eval/slices.npz: Figs. 8, 9), so `make report` needs no DVC cache. Writes: reports/figures/.
+eval/slice*.npz: Figs. 8, 9), so `make report` needs no DVC cache. Writes: reports/figures/.
 """
 
 import argparse

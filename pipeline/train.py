@@ -10,7 +10,7 @@ Reads: preset, presets.<preset>.<ds>.train, and the top-level keys the run inher
 (mixseg.runs.inherited_keys); proposals also the model.pt of the --pseudo-from run.
 Writes (mixseg.paths.run_outputs): data/runs/<ds>/<setting>/<run>/seed<k>/ (model.pt,
 timing.json: DVC-cached) and results/<ds>/<setting>/<run>/seed<k>/ (train.json, live/,
-eval/{cases.csv, metrics.json, slices.npz}: git-tracked).
+eval/{cases.csv, metrics.json, slices.npz, slice_images.npz}: git-tracked).
 """
 
 import argparse

@@ -24,7 +24,7 @@ import torch
 
 from mixseg import atomic, slices
 from mixseg.data import datasets
-from mixseg.heads import heads_of
+from mixseg.heads import heads_of, inference_head
 from mixseg.infer import predict_heads, to_labels
 from mixseg.metrics import case_metrics
 from mixseg.models import build_model
@@ -66,13 +66,15 @@ def evaluate_run(
     heads = heads_of(model.n_decoders)
     tp = cfg["train"]
     rows: list[dict[str, Any]] = []
-    shown, kept = slices.chosen_cases(meta), []
+    shown, kept, head_shown = slices.chosen_cases(meta), [], inference_head(model.n_decoders)
     for case in cases:
         probs = predict_heads(
             model, case.image, heads, window=tp.get("patch"), stride=tp.get("stride")
         )
         if case.case_id in shown:
-            kept.append(slices.pick(case.case_id, case.image, case.label, probs))
+            kept.append(
+                slices.pick(case.case_id, case.image, case.label, head_shown, probs[head_shown])
+            )
         for head in heads:
             m = case_metrics(to_labels(probs[head]), case.label, case.spacing)
             rows.append({"case": case.case_id, "head": head, **m})
@@ -99,7 +101,8 @@ def evaluate_run(
 
 
 def write_outputs(rows: list[dict], summary: dict, kept: list[dict], out_dir: Path) -> None:
-    """``cases.csv``, ``metrics.json`` and ``slices.npz`` in ``out_dir``, each atomically."""
+    """``cases.csv``, ``metrics.json`` and the slices (``slices.save``) in ``out_dir``, each
+    atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
@@ -111,4 +114,4 @@ def write_outputs(rows: list[dict], summary: dict, kept: list[dict], out_dir: Pa
         ("metrics.json", json.dumps(summary, indent=1) + "\n"),
     ):
         atomic.write_text(out_dir / name, text)
-    slices.save(out_dir / slices.FILE, kept)
+    slices.save(out_dir, kept)

@@ -98,7 +98,7 @@ def scratch_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
 
 def eval_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
     """Test-set evaluation of one run: ``cases.csv`` (per case and head), ``metrics.json`` and
-    ``slices.npz`` (the predictions on the qualitative figures' slices, ``evaluate``)."""
+    the qualitative figures' slices (``slices.npz``, ``slice_images.npz``: ``mixseg.slices``)."""
     return results_dir(dataset, setting, run, seed) / "eval"
 
 

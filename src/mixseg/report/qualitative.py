@@ -1,9 +1,9 @@
 """Qualitative panels: Fig. 8 (segmentations of the Table 1 models) and Fig. 9 (probability
 maps of the KL and KL+Ent students), on test slices of one setting and seed.
 
-Everything comes from the runs' committed ``slices.npz`` (``mixseg.slices``: which slices, the
-image, the ground truth and each head's probabilities, saved by the run's evaluation), so no
-model is loaded; a run without the file leaves a "not run" panel.
+Everything comes from the runs' committed slices (``mixseg.slices``: which slices, the image,
+the ground truth and the inference head's probabilities, saved by the run's evaluation), so no
+model is loaded; a run without them leaves a "not run" panel.
 """
 
 from __future__ import annotations
@@ -25,15 +25,22 @@ OURS = [(run, r.label) for _, r, run in experiments.FIG9.entries(["-"])]
 
 def load(
     dataset: str, setting: str, seed: int, models=MODELS
-) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], dict[str, np.ndarray | None]]:
+) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], dict[str, list[np.ndarray] | None]]:
     """(slices, probabilities) of the models' runs: slices are (name, image (H, W), label
     (H, W)) as the first run found saved them (every run of a dataset saves the same ones);
-    probabilities map each run to its head's (S, H, W) maps, or None if it has no slices."""
+    probabilities map each run to its head's S maps (H, W), or None if it has no slices.
+
+    Raises:
+        ValueError: a run saved another head than the figure shows (a run saves its
+            inference head, ``heads.inference_head``).
+    """
     shown: list[tuple[str, np.ndarray, np.ndarray]] = []
-    out: dict[str, np.ndarray | None] = {}
+    out: dict[str, list[np.ndarray] | None] = {}
     for run, _, head in models:
-        saved = slices.load(paths.eval_dir(dataset, setting, run, seed) / slices.FILE)
-        out[run] = None if saved is None else saved.probs[head]
+        saved = slices.load(paths.eval_dir(dataset, setting, run, seed))
+        if saved is not None and saved.head != head:
+            raise ValueError(f"{run} saved the slices of its {saved.head} head, not {head}")
+        out[run] = None if saved is None else saved.probs
         if saved is not None and not shown:
             shown = list(zip(saved.names, saved.image, saved.label, strict=True))
     return shown, out
@@ -130,7 +137,7 @@ def fig9(out: Path, shown: list, probs: dict, setting: str, seed: int) -> Figure
 
 
 def draw(out_dir: Path, dataset: str, setting: str, seed: int) -> list[FigureInfo]:
-    """Figs. 8 and 9 on the same slices (the runs' saved ``slices.npz``)."""
+    """Figs. 8 and 9 on the same slices (the runs' saved slices, ``load``)."""
     shown, probs = load(dataset, setting, seed)
     return [
         fig8(out_dir / "fig8_qualitative.png", shown, probs, setting, seed),

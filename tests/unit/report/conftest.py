@@ -37,18 +37,18 @@ def write_curve(setting: str, run: str, seed: int, head: str, values: list[float
     f.write_text("\n".join(lines) + "\n")
 
 
-def write_slices(setting: str, run: str, seed: int, heads: tuple[str, ...], n: int = 3) -> None:
-    """A run's ``slices.npz`` as its evaluation leaves it: ``n`` test cases (16x16 discs, 3
-    slices each, the largest in the middle) with random probabilities for each head."""
+def write_slices(setting: str, run: str, seed: int, head: str, n: int = 3) -> None:
+    """A run's slices as its evaluation leaves them: ``n`` test cases (16x16 discs, 3 slices
+    each, the largest in the middle) with random probabilities of ``head``."""
     yy, xx = np.mgrid[:16, :16]
     rng = np.random.default_rng(0)
     records = []
     for i in range(n):
         label = np.stack([(np.hypot(yy - 8, xx - 8) < r) for r in (2, 5, 3)]).astype(np.uint8)
         image = (label * 0.8 + rng.uniform(0, 0.2, label.shape)).astype(np.float32)
-        probs = {h: rng.uniform(0, 1, label.shape) for h in heads}
-        records.append(slices.pick(f"patient{i:03d}_frame01", image, label, probs))
-    slices.save(paths.eval_dir("acdc", setting, run, seed) / slices.FILE, records)
+        probs = rng.uniform(0, 1, label.shape)
+        records.append(slices.pick(f"patient{i:03d}_frame01", image, label, head, probs))
+    slices.save(paths.eval_dir("acdc", setting, run, seed), records)
 
 
 @pytest.fixture

@@ -109,8 +109,8 @@ def test_fig5_iterations_settings_and_seed_means(fake, project, params):
 
 
 def test_qualitative_figures_with_missing_models(fake, project):
-    fake.slices("set3", "lower", 0, ("teacher",))
-    fake.slices("set3", "kl_ent", 0, ("teacher", "student", "ensemble"))
+    fake.slices("set3", "lower", 0, "teacher")
+    fake.slices("set3", "kl_ent", 0, "student")
     f8, f9 = qualitative.draw(project, "acdc", "set3", 0)
     for info in (f8, f9):
         assert info.produced and (project / info.file).read_bytes()[:4] == PNG
@@ -124,12 +124,12 @@ def test_qualitative_figures_without_any_run(project):
 
 
 def test_load_uses_each_models_head(fake, project):
-    fake.slices("set3", "kl_ent", 0, ("teacher", "student", "ensemble"), n=2)
+    fake.slices("set3", "kl_ent", 0, "student", n=2)
     shown, probs = qualitative.load("acdc", "set3", 0)
     assert [s[0] for s in shown] == ["patient000_frame01 z=1", "patient001_frame01 z=1"]
     assert shown[0][1].shape == (16, 16) and shown[0][2].dtype == np.uint8
-    saved = slices.load(paths.eval_dir("acdc", "set3", "kl_ent", 0) / slices.FILE)
-    assert np.array_equal(probs["kl_ent"], saved.probs["student"])
+    saved = slices.load(paths.eval_dir("acdc", "set3", "kl_ent", 0))
+    assert saved.head == "student" and np.array_equal(probs["kl_ent"], saved.probs)
     assert np.shape(probs["kl_ent"]) == (2, 16, 16) and probs["lower"] is None
     assert all(((p >= 0) & (p <= 1)).all() for p in probs["kl_ent"])
 
@@ -139,3 +139,9 @@ def test_manifest_round_trip(project):
     figures.write_manifest(infos, project / "figures.json")
     assert figures.read_manifest(project / "figures.json") == infos
     assert figures.read_manifest(project / "none.json") is None
+
+
+def test_a_run_that_saved_another_head_is_an_error(fake, project):
+    fake.slices("set3", "kl", 0, "teacher")  # Fig. 8 shows the KL student
+    with pytest.raises(ValueError, match="kl saved the slices of its teacher head"):
+        qualitative.load("acdc", "set3", 0)
