@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from mixseg import atomic, checkpoint
+from mixseg import atomic, checkpoint, paths
 from mixseg.config import TrainParams
 from mixseg.data import datasets
 from mixseg.data.batch import Batch
@@ -248,9 +248,10 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
     checkpoint.save_model(
         out_dir / "model.pt", trainer, run.config(), dims=datasets.DIMS[run.dataset]
     )
-    atomic.write_json(run.results_dir / "train.json", summary)
+    where = (run.dataset, run.setting, run.name, run.seed)
+    atomic.write_json(paths.train_summary(*where), summary)
     timing = _timing(steps, start, sampler, (time.perf_counter() - t0, t_train))
-    atomic.write_json(out_dir / "timing.json", timing)
+    atomic.write_json(paths.timing_file(*where), timing)
     shutil.rmtree(run.scratch_dir, ignore_errors=True)
     return summary | timing
 
