@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export DVC_NO_ANALYTICS := 1
 export DVC_STUDIO_OFFLINE := 1
 
-.PHONY: repro test lint bench clean-venv
+.PHONY: repro report test lint bench clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ $(STAMP): requirements.txt pyproject.toml
 REPRO_ARGS ?=
 repro: $(STAMP)
 	$(BIN)/python pipeline/repro.py $(REPRO_ARGS)
+
+## make report: every table, figure and reports/README.md from the committed results/ alone
+## (no training, no DVC cache; seconds). REPORT_ARGS=--check: then fail listing the files of
+## reports/ that differ from git's HEAD (what .ci/run does)
+REPORT_ARGS ?=
+report: $(STAMP)
+	$(BIN)/python pipeline/report.py $(REPORT_ARGS)
 
 ## make test: the whole test suite (unit + tiny end-to-end pipeline), CPU only
 test: $(STAMP)

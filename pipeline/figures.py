@@ -3,9 +3,9 @@ figure of the paper, drawn or not yet (the README of the report is made from it)
 
 Reads params: runs (settings, seeds and sweep lists; compare_seeds: Fig. 3 its first seed,
 Fig. 5 all; selftrain.settings and selftrain.iterations: Fig. 5), divergence (label of the
-default run of Fig. 6), settings.default_ratio (the default run of Fig. 7). Reads files:
-data/processed/acdc, data/runs/acdc (dvclive logs: Figs. 3, 6; model.pt: Figs. 8, 9),
-data/eval/acdc (Figs. 5, 7). Writes: reports/figures/.
+default run of Fig. 6), settings.default_ratio (the default run of Fig. 7). Reads files: the
+committed results/acdc only (live/: Figs. 3, 6; eval/metrics.json: Figs. 5, 7;
+eval/slice*.npz: Figs. 8, 9), so `make report` needs no DVC cache. Writes: reports/figures/.
 """
 
 import argparse

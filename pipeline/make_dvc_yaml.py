@@ -2,12 +2,15 @@
 (``mixseg.experiments``), and the code deps of the root dvc.yaml's stages.
 
 Each catalog group is one DVC matrix (values from params.yaml ``runs.*``) and gives one stage
-that trains each run and evaluates it on the test cases (``pipeline/train.py``). A group exists
-per *set of inherited top-level params*: a DVC stage can only declare a fixed list of params,
-and a run must declare exactly the Eq. 5 keys it inherits (``mixseg.runs.inherited_keys``), so
-runs that inherit different keys cannot share a matrix. Every stage's code deps are what its
-script can import (``mixseg.deps``). This reads params.yaml for what shapes the graph rather
-than a run (``runs.selftrain.iterations``, the default a pinned key is set to).
+that trains each run and evaluates it on the test cases (``pipeline/train.py``). Its outputs
+are ``paths.run_outputs``: weights and timings DVC-cached, the small results ``cache: false``
+(git-tracked), the loss and validation history also declared as plots (``dvc plots show``).
+A group exists per *set of inherited top-level params*: a DVC stage can only declare a fixed
+list of params, and a run must declare exactly the Eq. 5 keys it inherits
+(``mixseg.runs.inherited_keys``), so runs that inherit different keys cannot share a matrix.
+Every stage's code deps are what its script can import (``mixseg.deps``). This reads
+params.yaml for what shapes the graph rather than a run (``runs.selftrain.iterations``, the
+default a pinned key is set to).
 ``tests/unit/test_dvc_yaml.py`` checks the files are up to date and correct.
 
 Usage: python pipeline/make_dvc_yaml.py
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from mixseg import experiments, runs
+from mixseg import experiments, paths, runs
 from mixseg.config import lookup
 from mixseg.deps import stage_code
 from mixseg.experiments import Group
@@ -27,6 +30,7 @@ from mixseg.methods.base import HYPER_KEYS
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
+GIT = "          cache: false"  # a git-tracked output's option line
 
 
 def _list(items: list[str], indent: int = 6) -> str:
@@ -71,7 +75,7 @@ def _stage(g: Group, params: dict) -> list[str]:
     cli += "".join(f" --set {k}={v}" for k, v in overrides.items())
     cli += f" --pseudo-from {g.pseudo_from}" if g.pseudo_from else ""
     run = runs.stage_run_name(g.method, overrides, g.pseudo_from)  # ${item.x} left in place
-    where = f"${{item.setting}}/{run}/seed${{item.seed}}"
+    outs = paths.run_outputs(g.dataset, "${item.setting}", run, "${item.seed}")
     inherited = runs.inherited_keys(get_method(g.method), overrides)
     return [
         f"  # {g.comment}",
@@ -91,7 +95,10 @@ def _stage(g: Group, params: dict) -> list[str]:
             ]
         ),
         "    outs:",
-        _list([f"data/runs/{g.dataset}/{where}", f"data/eval/{g.dataset}/{where}"]),
+        _list([str(f) for f in outs["cached"]]),
+        "\n".join(f"      - {f}:\n{GIT}" for f in outs["git"]),
+        "    plots:",
+        "\n".join(f"      - {f}:\n{GIT}\n          x: step" for f in outs["plots"]),
         "",
     ]
 

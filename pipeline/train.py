@@ -8,8 +8,9 @@ metric and inference code through its validation.
 
 Reads: preset, presets.<preset>.<ds>.train, and the top-level keys the run inherits
 (mixseg.runs.inherited_keys); proposals also the model.pt of the --pseudo-from run.
-Writes: data/runs/<ds>/<setting>/<run>/seed<k>/ (model.pt, train.json) and
-data/eval/<ds>/<setting>/<run>/seed<k>/ (cases.csv, metrics.json).
+Writes (mixseg.paths.run_outputs): data/runs/<ds>/<setting>/<run>/seed<k>/ (model.pt,
+timing.json: DVC-cached) and results/<ds>/<setting>/<run>/seed<k>/ (train.json, live/,
+eval/{cases.csv, metrics.json, slices.npz, slice_images.npz}: git-tracked).
 """
 
 import argparse
@@ -55,8 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         pseudo_from=args.pseudo_from,
     )
     logging.info("%s: %s", run.name, fit(run))
-    rows, metrics = evaluate_run(run.dataset, run.out_dir / "model.pt")
-    write_outputs(rows, metrics, run.eval_dir)
+    rows, metrics, kept = evaluate_run(run.dataset, run.out_dir / "model.pt")
+    write_outputs(rows, metrics, kept, run.eval_dir)
     logging.info("%s %s seed %d, test: %s", run.setting, run.name, run.seed, metrics["heads"])
 
 

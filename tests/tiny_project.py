@@ -35,9 +35,10 @@ def apply_fixture(params: dict[str, Any], fixture: Path = FIXTURE) -> dict[str, 
     return params
 
 
-def run(args: list[str], cwd: Path) -> str:
+def run(args: list[str], cwd: Path, returncode: int = 0) -> str:
     """Run ``args`` in ``cwd`` with this interpreter's venv first on PATH (as `make` does);
-    its stdout. Fails the test, with the output's tail, on a non-zero exit."""
+    its stdout. Fails the test, with the output's tail, on an exit status other than
+    ``returncode``."""
     env = dict(os.environ, DVC_NO_ANALYTICS="1", DVC_STUDIO_OFFLINE="1")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.update(
@@ -47,8 +48,22 @@ def run(args: list[str], cwd: Path) -> str:
         GIT_COMMITTER_EMAIL="t@t",
     )
     proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, f"{args} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == returncode, (
+        f"{args} exited with {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc.stdout
+
+
+def commit(repo: Path, message: str) -> None:
+    """``git add -A`` and commit (an empty commit if nothing changed)."""
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-q", "--allow-empty", "-m", message], repo)
+
+
+def clone(repo: Path, dst: Path) -> Path:
+    """A fresh git clone of ``repo`` at ``dst``: what git holds, no data/ and no DVC cache."""
+    run(["git", "clone", "-q", str(repo), str(dst)], repo.parent)
+    return dst
 
 
 def make(dst: Path) -> Path:

@@ -47,27 +47,35 @@ def config_hash(resolved: dict[str, Any]) -> str:
 
 @dataclasses.dataclass
 class Best:
-    """The weights that ``train.select: best`` keeps: those of the validation with the highest
-    score ``key`` (``val/dsc_<head>``); of equal scores the first, and a NaN never wins.
+    """Which weights a run keeps (``train.select``). With a ``key`` (``val/dsc_<head>``):
+    those of the validation with the highest score, of equal scores the first, a NaN never
+    wins (``select: best``). Without (``select: last``): the weights after the last step.
 
     ``weights`` is a copy of the network's state at validation step ``step``.
     """
 
-    key: str
+    key: str | None
     step: int = 0
     score: float = -math.inf
     weights: dict[str, torch.Tensor] | None = None
 
     def offer(self, rec: dict[str, Any], model: nn.Module) -> None:
         """Keep ``model``'s weights if ``rec`` (a logged record) holds a better score."""
-        score = rec.get(self.key)
+        score = None if self.key is None else rec.get(self.key)
         if score is None or not score > self.score:
             return
         self.step, self.score = int(rec["step"]), float(score)
         self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
-    def summary(self) -> dict[str, Any]:
-        """What ``train.json`` records of the selection."""
+    def restore(self, model: nn.Module) -> None:
+        """Put the kept weights back into ``model`` (nothing to do for ``last``)."""
+        if self.weights is not None:
+            model.load_state_dict(self.weights)
+
+    def summary(self, steps: int) -> dict[str, Any]:
+        """What ``train.json`` records of the selection, for a run of ``steps`` steps."""
+        if self.key is None:
+            return {"select": "last", "step": steps}
         return {"select": "best", "step": self.step, self.key: self.score}
 
 
@@ -78,11 +86,9 @@ class Scratch:
     path: Path
     config_hash: str
 
-    def save(
-        self, state: Resumable, step: int, history: list[dict[str, Any]], best: Best | None
-    ) -> None:
-        """Write the state after ``step`` steps, with the best weights so far if ``best`` is
-        kept (atomically: a crash keeps the previous file)."""
+    def save(self, state: Resumable, step: int, history: list[dict[str, Any]], best: Best) -> None:
+        """Write the state after ``step`` steps, with the weights ``best`` keeps so far
+        (atomically: a crash keeps the previous file)."""
         atomic.torch_save(
             {
                 "config_hash": self.config_hash,
@@ -94,15 +100,15 @@ class Scratch:
                 "rng": torch.get_rng_state(),
                 "step": step,
                 "history": history,
-                "best": None if best is None else dataclasses.asdict(best),
+                "best": dataclasses.asdict(best),
             },
             self.path,
         )
 
     def resume(
-        self, state: Resumable, device: torch.device, best: Best | None
+        self, state: Resumable, device: torch.device, best: Best
     ) -> tuple[int, list[dict[str, Any]]]:
-        """Restore ``state``, ``best`` (if kept) and the torch RNG from the checkpoint if there
+        """Restore ``state``, ``best`` and the torch RNG from the checkpoint if there
         is one of this configuration. Returns (steps already done, their metric history):
         (0, []) otherwise."""
         if not self.path.exists():
@@ -118,7 +124,7 @@ class Scratch:
         state.sched.load_state_dict(saved["scheduler"])
         state.scaler.load_state_dict(saved["scaler"])
         torch.set_rng_state(saved["rng"])
-        if best is not None and saved.get("best") is not None:
+        if saved.get("best") is not None:
             for field, value in saved["best"].items():
                 setattr(best, field, value)
         log.info("resuming from %s at step %d", self.path, saved["step"])

@@ -6,8 +6,9 @@ DSC and HD95 are computed in 3D on the preprocessed grid with its voxel spacing,
 mm (``metrics.py`` documents the empty-prediction policy). Every head of the run is evaluated:
 ``teacher`` (single-branch models have only this one), ``student`` and ``ensemble``.
 
-Outputs: a per-case CSV (one row per case and head) and a summary JSON with, per head, the mean
-and the (population) standard deviation over test cases; tables average these over seeds.
+Outputs: a per-case CSV (one row per case and head), a summary JSON with, per head, the mean
+and the (population) standard deviation over test cases (tables average these over seeds), and
+the qualitative slices of the figures (``mixseg.slices``), taken from the same predictions.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from mixseg import atomic
+from mixseg import atomic, slices
 from mixseg.data import datasets
-from mixseg.heads import heads_of
+from mixseg.heads import heads_of, inference_head
 from mixseg.infer import predict_heads, to_labels
 from mixseg.metrics import case_metrics
 from mixseg.models import build_model
@@ -54,18 +55,26 @@ def load_model(
     return model, cfg
 
 
-def evaluate_run(dataset: str, model_file: Path, split: str = "test") -> tuple[list[dict], dict]:
-    """Per-case rows and the summary of one run (see module docstring)."""
+def evaluate_run(
+    dataset: str, model_file: Path, split: str = "test"
+) -> tuple[list[dict], dict, list[dict]]:
+    """Per-case rows, the summary and the qualitative slice records (``slices.pick``) of one
+    run (see module docstring)."""
     model, cfg = load_model(model_file)
     meta = datasets.read_splits(dataset)
     cases = datasets.val_cases(dataset, meta, split)
     heads = heads_of(model.n_decoders)
     tp = cfg["train"]
     rows: list[dict[str, Any]] = []
+    shown, kept, head_shown = slices.chosen_cases(meta), [], inference_head(model.n_decoders)
     for case in cases:
         probs = predict_heads(
             model, case.image, heads, window=tp.get("patch"), stride=tp.get("stride")
         )
+        if case.case_id in shown:
+            kept.append(
+                slices.pick(case.case_id, case.image, case.label, head_shown, probs[head_shown])
+            )
         for head in heads:
             m = case_metrics(to_labels(probs[head]), case.label, case.spacing)
             rows.append({"case": case.case_id, "head": head, **m})
@@ -88,11 +97,12 @@ def evaluate_run(dataset: str, model_file: Path, split: str = "test") -> tuple[l
             "hd95_std": float(np.std([r["hd95"] for r in sel])),
             "n_pred_empty": int(sum(bool(r["pred_empty"]) for r in sel)),
         }
-    return rows, summary
+    return rows, summary, kept
 
 
-def write_outputs(rows: list[dict], summary: dict, out_dir: Path) -> None:
-    """``cases.csv`` and ``metrics.json`` in ``out_dir``, each written atomically."""
+def write_outputs(rows: list[dict], summary: dict, kept: list[dict], out_dir: Path) -> None:
+    """``cases.csv``, ``metrics.json`` and the slices (``slices.save``) in ``out_dir``, each
+    atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
@@ -104,3 +114,4 @@ def write_outputs(rows: list[dict], summary: dict, out_dir: Path) -> None:
         ("metrics.json", json.dumps(summary, indent=1) + "\n"),
     ):
         atomic.write_text(out_dir / name, text)
+    slices.save(out_dir, kept)

@@ -7,7 +7,7 @@ module; the values themselves (settings, seeds, swept values) stay in ``params.y
 here by their dotted keys. A new swept value is a ``params.yaml`` edit; a new sweep or table row
 is one entry here; a new method is its file plus one line of the registry (``mixseg.methods``).
 
-Run names (``data/eval/<ds>/<setting>/<run>/seed<k>/``) follow from a group's method, overrides
+Run names (``results/<ds>/<setting>/<run>/seed<k>/``) follow from a group's method, overrides
 and ``--pseudo-from`` run (``mixseg.runs``): ``kl_ent``, ``kl_ent-lkd10``, ``proposals-kl``.
 """
 

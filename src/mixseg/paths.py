@@ -1,7 +1,13 @@
 """The only place that builds artefact paths.
 
 All paths are relative to the project root (the directory holding ``dvc.yaml``), which is the
-working directory of every DVC stage. ``tests/unit/test_dvc_yaml.py`` checks that the outputs
+working directory of every DVC stage.
+
+Two homes for a run's outputs: ``data/`` holds what DVC caches (data, weights, wall-clock
+timings: large or different on every execution; git ignores it), ``results/`` what git tracks
+(``cache: false`` outputs: small and byte-identical when a run is repeated), so a clone has
+every run's evaluation, training history and qualitative slices, and ``make report`` needs
+nothing else. ``tests/unit/test_dvc_yaml.py`` checks that the outputs
 declared in the ``dvc.yaml`` files equal what these functions return.
 """
 
@@ -10,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATA = Path("data")
+RESULTS = Path("results")
 REPORTS = Path("reports")
 
 
@@ -47,8 +54,40 @@ def weak_file(dataset: str, case_id: str) -> Path:
 
 
 def run_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
-    """Directory of one training run: ``data/runs/<ds>/<setting>/<run>/seed<k>``."""
+    """DVC-cached files of one training run: ``data/runs/<ds>/<setting>/<run>/seed<k>``."""
     return DATA / "runs" / dataset / setting / run / f"seed{seed}"
+
+
+def model_file(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """The trained weights and resolved configuration of a run (DVC-cached)."""
+    return run_dir(dataset, setting, run, seed) / "model.pt"
+
+
+def timing_file(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """Wall-clock times of a run's last execution (DVC-cached; no report stage reads it, so a
+    re-run that only changes the timings stales nothing downstream)."""
+    return run_dir(dataset, setting, run, seed) / "timing.json"
+
+
+def results_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """Git-tracked results of one run: ``results/<ds>/<setting>/<run>/seed<k>``."""
+    return RESULTS / dataset / setting / run / f"seed{seed}"
+
+
+def train_summary(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """``train.json``: how training went (steps, device, images, the last logged record)."""
+    return results_dir(dataset, setting, run, seed) / "train.json"
+
+
+def live_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """dvclive's directory of a run: ``metrics.json`` (the last value of each logged metric)
+    and ``plots/metrics/{train,val}/<name>.tsv`` (columns ``step``, ``<name>``)."""
+    return results_dir(dataset, setting, run, seed) / "live"
+
+
+def live_plots_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
+    """The loss terms and validation scores of a run, one TSV per metric (``dvc plots``)."""
+    return live_dir(dataset, setting, run, seed) / "plots" / "metrics"
 
 
 def scratch_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
@@ -58,5 +97,18 @@ def scratch_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
 
 
 def eval_dir(dataset: str, setting: str, run: str, seed: int) -> Path:
-    """Evaluation of one run: ``cases.csv`` (per case and head) and ``metrics.json``."""
-    return DATA / "eval" / dataset / setting / run / f"seed{seed}"
+    """Test-set evaluation of one run: ``cases.csv`` (per case and head), ``metrics.json`` and
+    the qualitative figures' slices (``slices.npz``, ``slice_images.npz``: ``mixseg.slices``)."""
+    return results_dir(dataset, setting, run, seed) / "eval"
+
+
+def run_outputs(dataset: str, setting: str, run: str, seed: int) -> dict[str, list[Path]]:
+    """The DVC outputs of a train stage: ``cached`` (weights, timings), ``git`` (``cache:
+    false``) and ``plots`` (``cache: false``, ``x: step``). dvc.yaml lists them
+    (``pipeline/make_dvc_yaml.py``); ``tests/unit/test_dvc_yaml.py`` checks it does."""
+    where = (dataset, setting, run, seed)
+    return {
+        "cached": [model_file(*where), timing_file(*where)],
+        "git": [eval_dir(*where), train_summary(*where), live_dir(*where) / "metrics.json"],
+        "plots": [live_plots_dir(*where)],
+    }

@@ -182,6 +182,15 @@ class Run:
         return paths.eval_dir(self.dataset, self.setting, self.name, self.seed)
 
     @property
+    def results_dir(self) -> Path:
+        """Git-tracked results (``paths.results_dir``): evaluation, train.json, live/."""
+        return paths.results_dir(self.dataset, self.setting, self.name, self.seed)
+
+    @property
+    def live_dir(self) -> Path:
+        return paths.live_dir(self.dataset, self.setting, self.name, self.seed)
+
+    @property
     def pseudo_model(self) -> Path | None:
         """``model.pt`` of the ``pseudo_from`` run, if any."""
         if self.pseudo_from is None:

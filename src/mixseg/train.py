@@ -13,6 +13,10 @@ weights.
 Resume: a re-run with the same resolved configuration continues from the scratch checkpoint
 and ends with the same weights as an uninterrupted run (the sampler is a pure function of
 (seed, step), see ``data.sampler``).
+
+Stable outputs: everything a run writes except ``timing.json`` (wall-clock seconds, speed, the
+step it resumed from) is a function of its configuration, so a repeated run leaves the same DVC
+hashes and nothing downstream goes stale; timings are a separate output nothing reads.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from mixseg import atomic, checkpoint
+from mixseg import atomic, checkpoint, paths
 from mixseg.config import TrainParams
 from mixseg.data import datasets
 from mixseg.data.batch import Batch
@@ -226,10 +230,11 @@ def validate(
 
 
 def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
-    """Train ``run`` (``runs.resolve_run``) and write ``run.out_dir/{model.pt, train.json, live/}``.
+    """Train ``run`` (``runs.resolve_run``): ``model.pt`` and ``timing.json`` in ``run.out_dir``
+    (DVC-cached), ``train.json`` and dvclive's ``live/`` in ``run.results_dir`` (git-tracked).
 
     ``max_steps``: stop after this many steps *without* finishing the run (tests of resume).
-    Returns the ``train.json`` summary, or ``{"interrupted_at": step}``.
+    Returns ``train.json`` and ``timing.json`` merged, or ``{"interrupted_at": step}``.
     """
     from dvclive import Live  # imported here: dvclive is slow to import and only fit needs it
 
@@ -248,9 +253,9 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
     )
     best = _best(run)
     start, history = scratch.resume(trainer, device, best)
-    shutil.rmtree(out_dir / "live", ignore_errors=True)
+    shutil.rmtree(run.live_dir, ignore_errors=True)
     t0, t_train, heads = time.perf_counter(), 0.0, run.recipe.heads()
-    with Live(dir=str(out_dir / "live"), dvcyaml=None, save_dvc_exp=False, report=None) as live:
+    with Live(dir=str(run.live_dir), dvcyaml=None, save_dvc_exp=False, report=None) as live:
         for rec in history:  # replay what happened before an interruption
             _log(live, rec)
         trainer.model.train()
@@ -266,31 +271,31 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
             if rec:
                 history.append(rec)
                 _log(live, rec)
-                if best is not None:
-                    best.offer(rec, trainer.model)
+                best.offer(rec, trainer.model)
                 bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
             if done % tp.checkpoint_every == 0 and done < steps:
                 scratch.save(trainer, done, history, best)
             if max_steps is not None and max_steps <= done < steps:
                 return {"interrupted_at": done}
-    if best is not None and best.weights is not None:
-        trainer.model.load_state_dict(best.weights)
-    summary = _summary(steps, start, trainer, sampler, history, (time.perf_counter() - t0, t_train))
-    summary["selected"] = {"select": "last", "step": steps} if best is None else best.summary()
+    best.restore(trainer.model)
+    summary = _summary(steps, trainer, sampler, history) | {"selected": best.summary(steps)}
     checkpoint.save_model(
         out_dir / "model.pt", trainer, run.config(), dims=datasets.DIMS[run.dataset]
     )
-    atomic.write_json(out_dir / "train.json", summary)
+    where = (run.dataset, run.setting, run.name, run.seed)
+    atomic.write_json(paths.train_summary(*where), summary)
+    timing = _timing(steps, start, sampler, (time.perf_counter() - t0, t_train))
+    atomic.write_json(paths.timing_file(*where), timing)
     shutil.rmtree(run.scratch_dir, ignore_errors=True)
-    return summary
+    return summary | timing
 
 
-def _best(run: Run) -> checkpoint.Best | None:
+def _best(run: Run) -> checkpoint.Best:
     """What ``train.select: best`` compares: the Dice of the head the run is evaluated with,
     the student of a dual-branch network (the reference code's choice), the ensemble of
     co-trained networks (Table 3 reads it), else the only head."""
     if run.tp.select == "last":
-        return None
+        return checkpoint.Best(None)
     recipe = run.recipe
     head = ENSEMBLE if recipe.n_networks > 1 else inference_head(recipe.outputs())
     return checkpoint.Best(f"val/dsc_{head}")
@@ -316,27 +321,32 @@ def _record(
 
 
 def _summary(
-    steps: int,
-    start: int,
-    trainer: Trainer,
-    sampler: Sampler,
-    history: list[dict[str, Any]],
-    seconds: tuple[float, float],
+    steps: int, trainer: Trainer, sampler: Sampler, history: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """``train.json``: how the run went (steps, device, sizes, speed) and its last record."""
-    total, training = seconds
-    rows = sampler.batch_full + sampler.batch_other
+    """``train.json``: what the run was (steps, device, sizes) and its last record; no
+    wall-clock value, so a repeated run writes the same bytes."""
     return {
         "steps": steps,
-        "resumed_from": start,
         "device": str(trainer.device),
         "amp": trainer.amp,
         "n_full_images": len(sampler.full),
         "n_other_images": 0 if sampler.other is None else len(sampler.other),
+        "final": history[-1] if history else {},
+    }
+
+
+def _timing(
+    steps: int, start: int, sampler: Sampler, seconds: tuple[float, float]
+) -> dict[str, Any]:
+    """``timing.json``: how this execution went: total and per-step seconds, training images
+    per second, and the step it resumed from (0 for a run from scratch)."""
+    total, training = seconds
+    rows = sampler.batch_full + sampler.batch_other
+    return {
+        "resumed_from": start,
         "seconds": round(total, 2),
         "seconds_per_step": round(training / max(steps - start, 1), 4),
         "images_per_second": round((steps - start) * rows / max(training, 1e-9), 1),
-        "final": history[-1] if history else {},
     }
 
 

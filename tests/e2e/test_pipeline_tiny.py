@@ -2,14 +2,17 @@
 ``tests/tiny_project.py``).
 
 Checks: every stage runs; every evaluation and the report exist; a second `dvc repro` does
-nothing; a training stage re-run from scratch gives identical metrics (seeded, CPU); and after
-changing `lambda_kd` exactly the runs that inherit it are stale.
+nothing; a training stage re-run from scratch gives identical outputs (seeded, CPU: the same DVC
+hashes but for its timings, so nothing downstream goes stale); and after changing `lambda_kd`
+exactly the runs that inherit it are stale.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -29,21 +32,21 @@ def repo(tmp_path_factory) -> Path:
 
 def test_every_run_is_evaluated_and_reported(repo):
     evals = sorted(
-        p.parent.relative_to(repo / "data/eval/acdc")
-        for p in (repo / "data/eval/acdc").rglob("metrics.json")
+        p.parent.parent.relative_to(repo / "results/acdc")
+        for p in (repo / "results/acdc").rglob("eval/metrics.json")
     )
     # Table 1 and its sweeps (15), proposals (2), self-training it2..it5 (4), UA-MT, GLMI,
     # SSCO (3) and their Appendix B sweeps (5).
     assert len(evals) == 29, evals
     la = sorted(
-        str(p.parent.relative_to(repo / "data/eval/la"))
-        for p in (repo / "data/eval/la").rglob("metrics.json")
+        str(p.parent.parent.relative_to(repo / "results/la"))
+        for p in (repo / "results/la").rglob("eval/metrics.json")
     )
     assert la == ["all/upper/seed0"] + [
         f"set1/{r}/seed0"
         for r in ("decoupled", "kl", "kl_ent", "lower", "single", "single_ent", "upper")
     ]
-    for p in (repo / "data/eval").rglob("metrics.json"):
+    for p in (repo / "results").rglob("eval/metrics.json"):
         summary = json.loads(p.read_text())
         for head in summary["heads"].values():
             assert 0.0 <= head["dsc"] <= 1.0 and head["hd95"] >= 0.0
@@ -78,17 +81,23 @@ def test_second_repro_does_nothing(repo):
     assert "up to date" in out.lower(), out
 
 
-def test_retraining_gives_identical_metrics(repo):
-    f = repo / "data/eval/acdc/set1/kl_ent/seed0/metrics.json"
-    before = f.read_text()
+def _outs(repo: Path, stage: str) -> dict[str, str]:
+    """Path -> DVC hash of each output of ``stage`` in pipeline/groups/train-ours/dvc.lock."""
+    lock = yaml.safe_load((repo / "pipeline/groups/train-ours/dvc.lock").read_text())
+    return {o["path"]: o["md5"] for o in lock["stages"][stage]["outs"]}
+
+
+def test_retraining_gives_identical_hashes(repo):
+    stage = "train-kl-ent@set1-0"
+    before = _outs(repo, stage)
     dvc = [sys.executable, "-m", "dvc"]
-    _run(
-        dvc + ["repro", "-f", "-s", "pipeline/groups/train-ours/dvc.yaml:train-kl-ent@set1-0"], repo
-    )
-    assert f.read_text() == before
-    # The retrained run's train.json records its wall time, so the figures stage (which reads
-    # data/runs) is legitimately stale now: bring the pipeline back up to date for what follows.
-    _run(dvc + ["repro"], repo)
+    _run(dvc + ["repro", "-f", "-s", f"pipeline/groups/train-ours/dvc.yaml:{stage}"], repo)
+    after = _outs(repo, stage)
+    changed = sorted(p for p in before if before[p] != after[p])
+    assert changed == ["data/runs/acdc/set1/kl_ent/seed0/timing.json"], changed
+    # Only the timings changed, and no report stage reads them: everything is up to date.
+    out = _run(dvc + ["status"], repo)
+    assert "up to date" in out.lower(), out
 
 
 def test_lambda_kd_change_stales_exactly_its_runs(repo):
@@ -114,11 +123,97 @@ def test_lambda_kd_change_stales_exactly_its_runs(repo):
     ]
 
 
+def test_plots_of_a_run_render_offline(repo):
+    """`dvc plots show --json` on a run's declared plots: a vega-lite spec per loss term and
+    validation curve, data inline (x: step), nothing to fetch."""
+    target = "results/acdc/set1/kl_ent/seed0/live/plots/metrics"
+    shown = json.loads(_run([sys.executable, "-m", "dvc", "plots", "show", "--json", target], repo))
+    assert not shown.get("errors"), shown["errors"]
+    names = {Path(k).relative_to(target).as_posix() for k in shown["data"]}
+    assert {"train/loss.tsv", "train/kd.tsv", "val/dsc_student.tsv"} <= names, names
+    spec = shown["data"][f"{target}/val/dsc_student.tsv"][0]["content"]
+    assert spec["encoding"]["x"]["field"] == "step"
+    assert [row["step"] for row in spec["data"]["values"]] == ["2", "4"]  # val_every: 2
+    assert "url" not in spec["data"]
+
+
+def test_report_from_committed_results_alone(repo, tmp_path):
+    """`make report` in a fresh clone (no data/, no DVC cache) rewrites nothing, PNGs included;
+    editing one committed metrics.json makes the check fail naming the report files it changes."""
+    tiny_project.commit(repo, "results")
+    clone = tiny_project.clone(repo, tmp_path / "clone")
+    assert not (clone / "data").exists()
+    check = [sys.executable, "pipeline/report.py", "--check"]
+    out = _run(check, clone)
+    assert "byte for byte" in out, out
+    f = clone / "results/acdc/set1/kl_ent/seed0/eval/metrics.json"
+    summary = json.loads(f.read_text())
+    summary["heads"]["student"]["dsc"] = 0.5
+    f.write_text(json.dumps(summary, indent=1) + "\n")
+    out = _run(check, clone, returncode=1)
+    changed = {line.strip() for line in out.splitlines() if line.startswith("  ")}
+    assert {"reports/tables/table1.md", "reports/metrics.json", "reports/README.md"} <= changed
+    assert "reports/figures/fig2_entropy.png" not in changed  # analytic: reads no run
+
+
+def test_remote_round_trip(repo, tmp_path):
+    """A local-directory remote: `dvc push`, then a fresh clone + `dvc pull` has every output,
+    `dvc repro` has nothing to do and `mixseg segment` works on the pulled run."""
+    dvc = [sys.executable, "-m", "dvc"]
+    _run(dvc + ["remote", "add", "-d", "store", str(tmp_path / "remote")], repo)
+    tiny_project.commit(repo, "the remote")
+    _run(dvc + ["push"], repo)
+    clone = tiny_project.clone(repo, tmp_path / "clone")
+    _run(dvc + ["pull"], clone)
+    assert "up to date" in _run(dvc + ["status"], clone).lower()
+    out = _run(dvc + ["repro", "--all-pipelines"], clone)
+    assert "Running stage" not in out, out
+    scan = next((clone / "data/raw/acdc").rglob("*_frame01.nii.gz"))
+    run = "data/runs/acdc/set1/kl_ent/seed0"
+    _run([sys.executable, "-m", "mixseg", "segment", "--run", run, str(scan), "--out", "m"], clone)
+    assert (clone / "m" / scan.name.replace(".nii.gz", "_mask.nii.gz")).exists()
+
+
+def _exp_params(shown: list, key: str) -> list:
+    """Values of params.yaml ``key`` of every experiment row of `dvc exp show --json` whose
+    reports/metrics.json was read (the baseline and each experiment)."""
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if isinstance(data, dict) and "params" in data and data.get("metrics"):
+                found.append(data["params"]["params.yaml"]["data"].get(key))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(shown)
+    return found
+
+
+def test_queued_experiments(repo):
+    """`dvc exp run --queue` + `dvc queue start -j 2`: two experiments run side by side, each in
+    a temporary clone, then `dvc exp show --json` has their params and metrics. λsp is read by
+    one run only (SSCO): each experiment re-runs it and the tables."""
+    dvc = [sys.executable, "-m", "dvc"]
+    _run(dvc + ["exp", "run", "--queue", "-S", "lambda_sp=0.25,0.75"], repo)
+    _run(dvc + ["queue", "start", "-j", "2"], repo)
+    deadline = time.monotonic() + 600
+    while re.search(r"\b(Queued|Running)\b", status := _run(dvc + ["queue", "status"], repo)):
+        assert time.monotonic() < deadline, status
+        time.sleep(3)
+    assert "Failed" not in status, status
+    shown = json.loads(_run(dvc + ["exp", "show", "--json"], repo))
+    assert sorted(v for v in _exp_params(shown, "lambda_sp") if v != 0.5) == [0.25, 0.75]
+
+
 def test_exp_run_and_exp_show(repo):
     """The README's ablation workflow: `dvc exp run -S lambda_kd=10`, then `dvc exp show`."""
     dvc = [sys.executable, "-m", "dvc"]
-    _run(["git", "add", "-A"], repo)
-    _run(["git", "commit", "-qm", "baseline results"], repo)
+    tiny_project.commit(repo, "baseline results")
     _run(dvc + ["exp", "run", "-n", "lkd10", "-S", "lambda_kd=10"], repo)
     shown = json.loads(_run(dvc + ["exp", "show", "--json"], repo))
     text = json.dumps(shown)

@@ -33,7 +33,11 @@ def stages():
         deps = {str(d.def_path) for d in s.deps if not isinstance(d, ParamsDependency)}
         outs = [str(o.def_path) for o in s.outs]
         out.append((s.addressing, s.cmd, params, deps, outs))
+        CACHED[s.addressing] = {str(o.def_path) for o in s.outs if o.use_cache}
     return out
+
+
+CACHED: dict[str, set[str]] = {}  # stage -> its DVC-cached outs (the others are git-tracked)
 
 
 def _args(cmd: str) -> dict[str, list[str]]:
@@ -122,7 +126,9 @@ def test_train_stages_declare_exactly_inherited_params(stages):
         run = runs.stage_run_name(method.name, overrides, a.get("pseudo-from", [None])[0])
         where = (a["dataset"][0], a["setting"][0], run, int(a["seed"][0]))
         # One stage trains the run and evaluates it on the test cases.
-        assert outs == [str(paths.run_dir(*where)), str(paths.eval_dir(*where))], name
+        expected_outs, cached = paths.run_outputs(*where), CACHED[name]
+        assert outs == [str(f) for kind in ("cached", "git", "plots") for f in expected_outs[kind]]
+        assert cached == {str(f) for f in expected_outs["cached"]}, name
         assert "src/mixseg/evaluate.py" in deps and "src/mixseg/metrics.py" in deps, name
         assert deps.isdisjoint(_other_methods(method.name)), name
         ds = a["dataset"][0]

@@ -15,6 +15,7 @@ from mixseg.config import PreprocessParams, SettingsParams, SplitParams, TrainPa
 from mixseg.data.prepare import prepare_acdc
 from mixseg.data.weak_labels import write_weak_labels
 from mixseg.evaluate import evaluate_run, load_model
+from mixseg.heads import inference_head
 from mixseg.methods import METHODS
 from mixseg.methods.base import HyperParams, KDParams
 from mixseg.train import fit
@@ -108,15 +109,17 @@ def test_two_steps_of_every_method(project, method):
         pseudo = "teacher"
     summary = _fit(method, method, tp=tp, hp=hp, pseudo_from=pseudo)
     out = paths.run_dir("acdc", "set1", method, 0)
-    assert (out / "model.pt").exists() and (out / "train.json").exists()
-    assert json.loads((out / "train.json").read_text())["steps"] == 2
+    results = paths.results_dir("acdc", "set1", method, 0)
+    assert (out / "model.pt").exists() and (out / "timing.json").exists()
+    assert json.loads((results / "train.json").read_text())["steps"] == 2
     final = summary["final"]
     assert final["step"] == 2
     assert all(torch.isfinite(torch.tensor(v)) for k, v in final.items() if k.startswith("train/"))
     n_heads = METHODS[method].outputs()
     assert sum(k.startswith("val/dsc_") for k in final) == (1 if n_heads == 1 else 3)
-    assert (out / "live" / "plots" / "metrics" / "train" / "loss.tsv").exists()
-    rows, ev = evaluate_run("acdc", out / "model.pt")
+    assert (paths.live_plots_dir("acdc", "set1", method, 0) / "train" / "loss.tsv").exists()
+    rows, ev, kept = evaluate_run("acdc", out / "model.pt")
+    assert kept and kept[0]["head"] == inference_head(n_heads)
     assert set(ev["heads"]) == set(METHODS[method].heads())
 
 
@@ -131,6 +134,17 @@ def test_resume_equals_uninterrupted(project):
     for k in a:
         assert torch.equal(a[k], b[k]), k
     assert not paths.scratch_dir("acdc", "set1", "resumed", 0).exists()
+    # Stable hashes: the git-tracked outputs are byte-identical (model.pt differs only by the
+    # run name in its config); the wall-clock values are all in timing.json.
+    assert _results_bytes("straight") == _results_bytes("resumed")
+    timing = json.loads(paths.timing_file("acdc", "set1", "resumed", 0).read_text())
+    assert set(timing) == {"resumed_from", "seconds", "seconds_per_step", "images_per_second"}
+
+
+def _results_bytes(name: str) -> dict[str, bytes]:
+    """Every file of a run's git-tracked results, by path relative to its folder."""
+    root = paths.results_dir("acdc", "set1", name, 0)
+    return {str(f.relative_to(root)): f.read_bytes() for f in root.rglob("*") if f.is_file()}
 
 
 def test_changed_config_does_not_resume(project):
@@ -184,10 +198,11 @@ def test_best_keeps_the_weights_of_the_best_validation(project):
     summary = _fit("best", tp=tp)
     chosen = summary["selected"]
     out = paths.run_dir("acdc", "set1", "best", 0)
-    curve = (out / "live" / "plots" / "metrics" / "val" / "dsc_student.tsv").read_text()
+    live = paths.live_dir("acdc", "set1", "best", 0)
+    curve = (live / "plots" / "metrics" / "val" / "dsc_student.tsv").read_text()
     scores = [float(line.split("\t")[-1]) for line in curve.splitlines()[1:]]
     assert len(scores) == TP.steps
-    logged = json.loads((out / "train.json").read_text())["selected"]
+    logged = json.loads(paths.train_summary("acdc", "set1", "best", 0).read_text())["selected"]
     assert logged == chosen and chosen["select"] == "best" and 1 <= chosen["step"] <= TP.steps
     model, _ = load_model(out / "model.pt")
     val = datasets.val_cases("acdc", datasets.read_splits("acdc"), "val")

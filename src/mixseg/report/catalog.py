@@ -29,7 +29,7 @@ def _note(preset: str, dataset: str, source: str, seeds: str, runs: str, extra: 
         f"Preset `{preset}`, dataset `{dataset}`, data source `{source}`. Cells: ours, mean ± std "
         f'over seeds {seeds} of the per-run test means, then (the paper\'s value); "not run": no '
         f"evaluation of that run exists yet. DSC in %, HD-95 in mm. Runs read: "
-        f"`data/eval/{dataset}/<setting>/<run>/seed<k>/metrics.json`, {runs}.{extra}"
+        f"`results/{dataset}/<setting>/<run>/seed<k>/eval/metrics.json`, {runs}.{extra}"
     )
 
 

@@ -2,7 +2,7 @@
 
 The runs these tables read do not all exist yet. Each row names the run it reads, so that when a
 run lands under the name below its row fills in with no change to this code; until then the
-cell says "not run" (never the paper's number). Run names (``data/eval/<ds>/<setting>/<run>/``):
+cell says "not run" (never the paper's number). Run names (``results/<ds>/<setting>/<run>/``):
 
 - ``proposals-lower``, ``proposals-kl``: a single network retrained on the fully labelled images
   plus the pseudo-masks of the Lower bound / KL model on the partially labelled ones (Table 2);

@@ -23,13 +23,14 @@ from mixseg.report.tables import SETTING_TITLES, aggregate, load_summaries
 DATASET = "acdc"
 
 
-def read_curve(run_dir: Path, head: str) -> tuple[np.ndarray, np.ndarray] | None:
+def read_curve(plots_dir: Path, head: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Validation DSC of one head against the training step, from the run's dvclive TSV.
 
-    dvclive writes ``live/plots/metrics/val/dsc_<head>.tsv`` with the columns ``step`` and
-    ``dsc_<head>`` (train.py logs ``val/dsc_<head>``). Returns None if the file is absent.
+    dvclive writes ``<plots_dir>/val/dsc_<head>.tsv`` (``paths.live_plots_dir``) with the
+    columns ``step`` and ``dsc_<head>`` (train.py logs ``val/dsc_<head>``). Returns None if the
+    file is absent.
     """
-    f = run_dir / "live" / "plots" / "metrics" / "val" / f"dsc_{head}.tsv"
+    f = plots_dir / "val" / f"dsc_{head}.tsv"
     if not f.exists():
         return None
     with f.open() as fh:
@@ -75,7 +76,7 @@ def fig6(out_dir: Path, params: dict) -> FigureInfo:
     setting, seed = lookup(params, g.settings)[0], int(lookup(params, g.seeds)[0])
     curves, missing = [], []
     for value, _, run in sweeps.sweep_rows(sw, params):
-        c = read_curve(paths.run_dir(DATASET, setting, run, seed), "student")
+        c = read_curve(paths.live_plots_dir(DATASET, setting, run, seed), "student")
         curves.append((f"{value} ({run})", c))
         if c is None:
             missing.append(run)
@@ -113,7 +114,7 @@ def fig3_curves(params: dict) -> tuple[str, int, list[tuple[str, str, str, Any]]
             run,
             row.label,
             colour,
-            read_curve(paths.run_dir(DATASET, setting, run, seed), row.heads[0]),
+            read_curve(paths.live_plots_dir(DATASET, setting, run, seed), row.heads[0]),
         )
         for (_, row, run), colour in zip(entries, FIG3_COLOURS, strict=True)
     ]

@@ -20,10 +20,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcdefaults()  # a user matplotlibrc must not change the committed PNGs
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mixseg.report.io import write_text  # noqa: E402
+from mixseg import atomic  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,12 +70,10 @@ def fig2(out: Path) -> None:
 
 
 def save(fig: plt.Figure, out: Path) -> None:
-    """Save atomically (temporary name, then rename) and close."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    """Save as PNG atomically (``atomic.replacing``) and close."""
+    with atomic.replacing(out, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
-    tmp.replace(out)
 
 
 def draw_fig2(out_dir: Path) -> FigureInfo:
@@ -115,7 +114,7 @@ NOT_PRODUCED = [
 
 def write_manifest(infos: list[FigureInfo], path: Path) -> None:
     """``figures.json``: every figure of the report, drawn or not (atomic write)."""
-    write_text(path, json.dumps([dataclasses.asdict(i) for i in infos], indent=1) + "\n")
+    atomic.write_text(path, json.dumps([dataclasses.asdict(i) for i in infos], indent=1) + "\n")
 
 
 def read_manifest(path: Path) -> list[FigureInfo] | None:

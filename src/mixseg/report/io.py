@@ -1,18 +1,11 @@
-"""Writing report artefacts: atomic text files and long-format CSV."""
+"""Writing report artefacts: atomic text files (``mixseg.atomic``) and long-format CSV."""
 
 from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
-
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary name in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+from mixseg.atomic import write_text  # noqa: F401  (the report's one text writer)
 
 
 def to_csv(rows: list[dict]) -> str:

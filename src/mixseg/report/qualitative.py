@@ -1,11 +1,9 @@
 """Qualitative panels: Fig. 8 (segmentations of the Table 1 models) and Fig. 9 (probability
 maps of the KL and KL+Ent students), on test slices of one setting and seed.
 
-Slices: the first case (ED frame) of each of the first ``n`` test patients of ``splits.json``,
-at the slice with the largest ground-truth area (the mid-ventricle). Each trained model
-(``data/runs/<ds>/<setting>/<run>/seed<k>/model.pt``) is loaded once with
-``evaluate.load_model`` and applied with ``infer.predict_probs`` to those slices only; a model
-that does not exist leaves a "not run" panel.
+Everything comes from the runs' committed slices (``mixseg.slices``: which slices, the image,
+the ground truth and the inference head's probabilities, saved by the run's evaluation), so no
+model is loaded; a run without them leaves a "not run" panel.
 """
 
 from __future__ import annotations
@@ -15,11 +13,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import ListedColormap
 
-from mixseg import experiments, paths
-from mixseg.data import datasets
-from mixseg.data.canonical import load_case
-from mixseg.evaluate import load_model
-from mixseg.infer import predict_probs
+from mixseg import experiments, paths, slices
 from mixseg.metrics import dice
 from mixseg.report.figures import FigureInfo, plt, save
 
@@ -29,34 +23,27 @@ MODELS = [(run, r.label, r.heads[0]) for _, r, run in experiments.FIG8.entries([
 OURS = [(run, r.label) for _, r, run in experiments.FIG9.entries(["-"])]
 
 
-def pick_slices(dataset: str, n: int = 3) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(case id + slice, image (H, W) float32, label (H, W) uint8) of ``n`` test slices."""
-    meta = datasets.read_splits(dataset)
-    out = []
-    for pid in meta["test"][:n]:
-        cid = meta["patients"][pid]["cases"][0]
-        case = load_case(paths.case_file(dataset, cid))
-        z = int(np.argmax(case.label.reshape(len(case.label), -1).sum(1)))
-        out.append((f"{cid} z={z}", case.image[z], case.label[z]))
-    return out
+def load(
+    dataset: str, setting: str, seed: int, models=MODELS
+) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], dict[str, list[np.ndarray] | None]]:
+    """(slices, probabilities) of the models' runs: slices are (name, image (H, W), label
+    (H, W)) as the first run found saved them (every run of a dataset saves the same ones);
+    probabilities map each run to its head's S maps (H, W), or None if it has no slices.
 
-
-def predict(
-    dataset: str, setting: str, seed: int, slices: list, models=MODELS
-) -> dict[str, np.ndarray | None]:
-    """Foreground probabilities (S, H, W) of each model's head on the S slices of
-    ``pick_slices``; None for a model that was not trained."""
-    images = np.stack([s[1] for s in slices]).astype(np.float32)
-    out: dict[str, np.ndarray | None] = {}
+    Raises:
+        ValueError: a run saved another head than the figure shows (a run saves its
+            inference head, ``heads.inference_head``).
+    """
+    shown: list[tuple[str, np.ndarray, np.ndarray]] = []
+    out: dict[str, list[np.ndarray] | None] = {}
     for run, _, head in models:
-        f = paths.run_dir(dataset, setting, run, seed) / "model.pt"
-        if not f.exists():
-            out[run] = None
-            continue
-        model, _ = load_model(f)
-        out[run] = predict_probs(model, images, head)
-        del model
-    return out
+        saved = slices.load(paths.eval_dir(dataset, setting, run, seed))
+        if saved is not None and saved.head != head:
+            raise ValueError(f"{run} saved the slices of its {saved.head} head, not {head}")
+        out[run] = None if saved is None else saved.probs
+        if saved is not None and not shown:
+            shown = list(zip(saved.names, saved.image, saved.label, strict=True))
+    return shown, out
 
 
 def _blank(ax, text: str) -> None:
@@ -77,10 +64,10 @@ def _grid(n_rows: int, n_cols: int):
     return fig, axes
 
 
-def fig8(out: Path, slices: list, probs: dict, setting: str, seed: int) -> FigureInfo:
+def fig8(out: Path, shown: list, probs: dict, setting: str, seed: int) -> FigureInfo:
     """Fig. 8: image, ground truth and each model's segmentation (red), one slice per row."""
-    fig, axes = _grid(len(slices), 2 + len(MODELS))
-    for i, (name, image, label) in enumerate(slices):
+    fig, axes = _grid(max(len(shown), 1), 2 + len(MODELS))
+    for i, (name, image, label) in enumerate(shown):
         axes[i, 0].imshow(image, cmap="gray")
         axes[i, 0].set_ylabel(name, fontsize=6)
         axes[i, 1].imshow(image, cmap="gray")
@@ -114,12 +101,12 @@ def fig8(out: Path, slices: list, probs: dict, setting: str, seed: int) -> Figur
     )
 
 
-def fig9(out: Path, slices: list, probs: dict, setting: str, seed: int) -> FigureInfo:
+def fig9(out: Path, shown: list, probs: dict, setting: str, seed: int) -> FigureInfo:
     """Fig. 9: foreground probability maps of the KL and KL+Ent students."""
     runs = OURS
-    fig, axes = _grid(len(slices), 2 + len(runs))
+    fig, axes = _grid(max(len(shown), 1), 2 + len(runs))
     im = None
-    for i, (name, image, label) in enumerate(slices):
+    for i, (name, image, label) in enumerate(shown):
         axes[i, 0].imshow(image, cmap="gray")
         axes[i, 0].set_ylabel(name, fontsize=6)
         axes[i, 1].imshow(label, cmap="gray", vmin=0, vmax=1)
@@ -150,10 +137,9 @@ def fig9(out: Path, slices: list, probs: dict, setting: str, seed: int) -> Figur
 
 
 def draw(out_dir: Path, dataset: str, setting: str, seed: int) -> list[FigureInfo]:
-    """Figs. 8 and 9 on the same slices (each model is loaded and applied once)."""
-    slices = pick_slices(dataset)
-    probs = predict(dataset, setting, seed, slices)
+    """Figs. 8 and 9 on the same slices (the runs' saved slices, ``load``)."""
+    shown, probs = load(dataset, setting, seed)
     return [
-        fig8(out_dir / "fig8_qualitative.png", slices, probs, setting, seed),
-        fig9(out_dir / "fig9_probability_maps.png", slices, probs, setting, seed),
+        fig8(out_dir / "fig8_qualitative.png", shown, probs, setting, seed),
+        fig9(out_dir / "fig9_probability_maps.png", shown, probs, setting, seed),
     ]

@@ -13,10 +13,10 @@ import math
 from typing import Any
 
 from mixseg import experiments, paths
+from mixseg.heads import HEADS
 from mixseg.report.io import to_csv, write_text  # noqa: F401  (re-exported for callers)
 from mixseg.report.paper_values import TABLE1
 
-HEADS = ("teacher", "student", "ensemble")
 HEAD_TITLES = {"teacher": "Top (teacher)", "student": "Bottom (student)", "ensemble": "Ensemble"}
 SETTING_TITLES = {"set3": "Set-3", "set5": "Set-5", "set10": "Set-10", "all": "All images"}
 

@@ -1,5 +1,5 @@
 """Fixtures of the report tests: a project directory (the cwd, as in a DVC stage) holding fake
-evaluation summaries, dvclive logs, processed cases and tiny trained models."""
+evaluation summaries, dvclive logs and qualitative slices."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 
-from mixseg import paths
-from mixseg.data.canonical import Case, save_case
-from mixseg.models import build_model
+from mixseg import paths, slices
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -34,38 +31,24 @@ def write_summary(dataset: str, setting: str, run: str, seed: int, heads: dict) 
 
 def write_curve(setting: str, run: str, seed: int, head: str, values: list[float]) -> None:
     """A dvclive TSV as train.py leaves it: ``live/plots/metrics/val/dsc_<head>.tsv``."""
-    f = paths.run_dir("acdc", setting, run, seed) / "live/plots/metrics/val" / f"dsc_{head}.tsv"
+    f = paths.live_plots_dir("acdc", setting, run, seed) / "val" / f"dsc_{head}.tsv"
     f.parent.mkdir(parents=True, exist_ok=True)
     lines = ["step\tdsc_" + head] + [f"{10 * (i + 1)}\t{v}" for i, v in enumerate(values)]
     f.write_text("\n".join(lines) + "\n")
 
 
-def write_model(setting: str, run: str, seed: int, n_decoders: int) -> None:
-    """An untrained tiny network in train.py's ``model.pt`` format."""
-    torch.manual_seed(0)
-    model = build_model(2, 4, n_decoders, "same")
-    state = {
-        "model": model.state_dict(),
-        "n_decoders": n_decoders,
-        "config": {"run": run, "train": {"base": 4, "padding": "same"}},
-    }
-    f = paths.run_dir("acdc", setting, run, seed) / "model.pt"
-    f.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, f)
-
-
-def write_cases(n_test: int = 3) -> None:
-    """``splits.json`` and canonical cases of ``n_test`` test patients (16x16 discs)."""
+def write_slices(setting: str, run: str, seed: int, head: str, n: int = 3) -> None:
+    """A run's slices as its evaluation leaves them: ``n`` test cases (16x16 discs, 3 slices
+    each, the largest in the middle) with random probabilities of ``head``."""
     yy, xx = np.mgrid[:16, :16]
-    patients, rng = {}, np.random.default_rng(0)
-    for i in range(n_test):
-        pid, cid = f"patient{i:03d}", f"patient{i:03d}_frame01"
+    rng = np.random.default_rng(0)
+    records = []
+    for i in range(n):
         label = np.stack([(np.hypot(yy - 8, xx - 8) < r) for r in (2, 5, 3)]).astype(np.uint8)
         image = (label * 0.8 + rng.uniform(0, 0.2, label.shape)).astype(np.float32)
-        save_case(paths.case_file("acdc", cid), Case(cid, pid, image, label, (10.0, 1.5, 1.5)))
-        patients[pid] = {"cases": [cid]}
-    meta = {"patients": patients, "test": list(patients), "val": [], "train": []}
-    paths.splits_file("acdc").write_text(json.dumps(meta))
+        probs = rng.uniform(0, 1, label.shape)
+        records.append(slices.pick(f"patient{i:03d}_frame01", image, label, head, probs))
+    slices.save(paths.eval_dir("acdc", setting, run, seed), records)
 
 
 @pytest.fixture
@@ -83,7 +66,5 @@ def project(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def fake(project) -> types.SimpleNamespace:
-    """Writers of fake artefacts into ``project``: summary, curve, model, cases."""
-    return types.SimpleNamespace(
-        summary=write_summary, curve=write_curve, model=write_model, cases=write_cases
-    )
+    """Writers of fake artefacts into ``project``: summary, curve, slices."""
+    return types.SimpleNamespace(summary=write_summary, curve=write_curve, slices=write_slices)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mixseg import paths
+from mixseg import paths, slices
 from mixseg.report import curves, figures, qualitative
 from mixseg.report.curves import read_curve
 from mixseg.report.figures import entropy_curves, fig2
@@ -46,9 +46,9 @@ PNG = b"\x89PNG"
 
 def test_read_curve(fake):
     fake.curve("set3", "kl_ent", 0, "student", [0.5, 0.75])
-    steps, dsc = read_curve(paths.run_dir("acdc", "set3", "kl_ent", 0), "student")
+    steps, dsc = read_curve(paths.live_plots_dir("acdc", "set3", "kl_ent", 0), "student")
     assert steps.tolist() == [10.0, 20.0] and dsc.tolist() == [50.0, 75.0]
-    assert read_curve(paths.run_dir("acdc", "set3", "kl", 0), "student") is None
+    assert read_curve(paths.live_plots_dir("acdc", "set3", "kl", 0), "student") is None
 
 
 def test_fig6_leaves_out_missing_runs(fake, project, params):
@@ -109,9 +109,8 @@ def test_fig5_iterations_settings_and_seed_means(fake, project, params):
 
 
 def test_qualitative_figures_with_missing_models(fake, project):
-    fake.cases(3)
-    fake.model("set3", "lower", 0, 1)
-    fake.model("set3", "kl_ent", 0, 2)
+    fake.slices("set3", "lower", 0, "teacher")
+    fake.slices("set3", "kl_ent", 0, "student")
     f8, f9 = qualitative.draw(project, "acdc", "set3", 0)
     for info in (f8, f9):
         assert info.produced and (project / info.file).read_bytes()[:4] == PNG
@@ -119,14 +118,20 @@ def test_qualitative_figures_with_missing_models(fake, project):
     assert f9.missing == ["kl"]
 
 
-def test_predict_uses_each_models_head(fake, project):
-    fake.cases(2)
-    fake.model("set3", "kl_ent", 0, 2)
-    slices = qualitative.pick_slices("acdc")
-    assert [s[0] for s in slices] == ["patient000_frame01 z=1", "patient001_frame01 z=1"]
-    probs = qualitative.predict("acdc", "set3", 0, slices)
-    assert probs["kl_ent"].shape == (2, 16, 16) and probs["lower"] is None
-    assert ((probs["kl_ent"] >= 0) & (probs["kl_ent"] <= 1)).all()
+def test_qualitative_figures_without_any_run(project):
+    f8, f9 = qualitative.draw(project, "acdc", "set3", 0)
+    assert (project / f8.file).read_bytes()[:4] == PNG and "kl_ent" in f9.missing
+
+
+def test_load_uses_each_models_head(fake, project):
+    fake.slices("set3", "kl_ent", 0, "student", n=2)
+    shown, probs = qualitative.load("acdc", "set3", 0)
+    assert [s[0] for s in shown] == ["patient000_frame01 z=1", "patient001_frame01 z=1"]
+    assert shown[0][1].shape == (16, 16) and shown[0][2].dtype == np.uint8
+    saved = slices.load(paths.eval_dir("acdc", "set3", "kl_ent", 0))
+    assert saved.head == "student" and np.array_equal(probs["kl_ent"], saved.probs)
+    assert np.shape(probs["kl_ent"]) == (2, 16, 16) and probs["lower"] is None
+    assert all(((p >= 0) & (p <= 1)).all() for p in probs["kl_ent"])
 
 
 def test_manifest_round_trip(project):
@@ -134,3 +139,9 @@ def test_manifest_round_trip(project):
     figures.write_manifest(infos, project / "figures.json")
     assert figures.read_manifest(project / "figures.json") == infos
     assert figures.read_manifest(project / "none.json") is None
+
+
+def test_a_run_that_saved_another_head_is_an_error(fake, project):
+    fake.slices("set3", "kl", 0, "teacher")  # Fig. 8 shows the KL student
+    with pytest.raises(ValueError, match="kl saved the slices of its teacher head"):
+        qualitative.load("acdc", "set3", 0)
