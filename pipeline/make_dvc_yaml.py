@@ -55,7 +55,7 @@ def _deps(g: Group) -> list[str]:
     deps = stage_code("pipeline/train.py", [method_module(g.method)])
     deps.append(f"data/processed/{g.dataset}")
     m = get_method(g.method)
-    if m.weak_batches and m.other_rows == "partial":  # batches hold partial labels
+    if m.other_rows == "partial":  # batches hold partial labels
         deps.append(f"data/weak/{g.dataset}")
     if g.pseudo_from:  # the teacher run: changing it re-runs this one
         deps.append(

@@ -27,4 +27,4 @@ def test_method_is_keyword_only():
     kl = METHODS["kl"]
     with pytest.raises(TypeError):
         Method(kl.name, kl.n_decoders, kl.full_pool, kl.other_rows, kl.reads, kl.objective)
-    assert (METHODS["lower"].weak_batches, kl.weak_batches) == (False, True)
+    assert (METHODS["lower"].other_rows, kl.other_rows) == (None, "partial")

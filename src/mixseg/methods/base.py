@@ -189,11 +189,6 @@ class Method:
             return self.reads
         return self.reads | {"mixed_forward"}
 
-    @property
-    def weak_batches(self) -> bool:
-        """Whether batches hold rows of the setting's other patients (``other_rows``)."""
-        return self.other_rows is not None
-
     def heads(self) -> tuple[str, ...]:
         """Names of the predictions evaluated for this method."""
         return heads.heads_of(self.outputs())
