@@ -78,7 +78,10 @@ def make_plan(params: dict) -> list[Item]:
     baselines 18.4 min, ours 21.9, LA 13.6, proposals and self-training 3.8, the
     semi-supervised baselines 6.3, the sweeps 7.6 (GLMI), 4.6 (SSCO), 2.4 (UA-MT).
     """
-    compare = [g for g in experiments.groups(params) if g.file == "train-compare"]
+    # A group with an empty matrix (e.g. ``runs.sweeps.b_settings: []``) has no stage to name.
+    compare = [
+        g for g in experiments.groups(params) if g.file == "train-compare" and _runs(g, params)
+    ]
 
     def targets(groups: list[experiments.Group]) -> tuple[str, ...]:
         return tuple(f"{_file(g.file)}:{g.stage}" for g in groups)
