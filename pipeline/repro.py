@@ -69,8 +69,9 @@ def _runs(g: experiments.Group, params: dict) -> int:
 
 
 def make_plan(params: dict) -> list[Item]:
-    """The items, from the experiment catalog: the whole files of the long pipelines, and
-    train-compare cut by kind (its proposals need the Lower-bound and KL models).
+    """The items, from the experiment catalog: the whole files of the long pipelines,
+    train-compare cut by kind (its proposals need the Lower-bound and KL models) and
+    train-studies by study (the convergence runs per dataset, the ablation).
 
     In the order workers take them (when ready): the long pipelines first, the proposals as
     soon as their models exist, the short sweeps last (most runs first) to fill the gaps.
@@ -91,8 +92,16 @@ def make_plan(params: dict) -> list[Item]:
         if g.sweep:
             sweeps.setdefault(g.method, []).append(g)
     by_size = sorted(sweeps.items(), key=lambda kv: -sum(_runs(g, params) for g in kv[1]))
+    studies = [g for g in experiments.groups(params) if g.file == "train-studies"]
+    convergence = {
+        ds: [g for g in studies if "steps" in g.sweep and g.dataset == ds] for ds in ("acdc", "la")
+    }
+    ablation = [g for g in studies if "steps" not in g.sweep]
     return [
         Item("data", ("download", "preprocess", "erode-labels"), ()),
+        # The convergence study's runs are ~10x the preset's steps: the LA ones the longest
+        # items of all, so they start first.
+        Item("convergence-la", targets(convergence["la"])),
         Item("baselines", (_file("train-baselines"),)),
         Item("ours", (_file("train-ours"),)),
         # Table 2 retrains on the pseudo-masks of the Lower bound (baselines) and KL (ours).
@@ -102,6 +111,9 @@ def make_plan(params: dict) -> list[Item]:
             ("baselines", "ours"),
         ),
         Item("la", (_file("train-la"),)),
+        Item("convergence-acdc", targets(convergence["acdc"])),
+        # The mixed-batch ablation: independent runs at the preset's steps.
+        Item("ablation", targets(ablation)),
         Item("semi-supervised", targets([g for g in compare if not (g.sweep or g.pseudo_from)])),
         *(Item(f"sweep-{method}", targets(gs)) for method, gs in by_size),
     ]

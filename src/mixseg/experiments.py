@@ -27,6 +27,8 @@ FILES = {
     "train-compare": "Proposals, self-training and the semi-supervised baselines "
     "(Tables 2, 3, B.4-B.6, Fig. 5)",
     "train-la": "The Left-Atrium track: 3D VNet, every model of Table 7",
+    "train-studies": "Studies behind the cpu preset: the mixed-batch ablation and the "
+    "convergence study (README Ambiguities)",
 }
 
 
@@ -261,6 +263,57 @@ _AFTER_SELFTRAIN = [
 ]
 
 
+_S = "train-studies"
+_STUDIES = [
+    Group(
+        name="single-lw0-mf",
+        file=_S,
+        dataset="acdc",
+        method="single",
+        comment="Mixed-batch ablation: Single with the other rows at zero loss weight, "
+        "under each mixed_forward",
+        settings="runs.studies.settings",
+        sweep={
+            "lambda_w": "runs.studies.ablation_lambda_w",
+            "mixed_forward": "runs.studies.ablation_forward",
+        },
+    ),
+    *(
+        Group(
+            name=name,
+            file=_S,
+            dataset="acdc",
+            method=method,
+            comment=f"Mixed-batch ablation: {label} with one forward pass (split: Table 1's run)",
+            settings="runs.studies.settings",
+            sweep={"mixed_forward": "runs.studies.ablation_joint"},
+        )
+        for name, method, label in (
+            ("decoupled-mf", "decoupled", "Decoupled"),
+            ("kl-ent-mf", "kl_ent", "KL+Ent"),
+        )
+    ),
+    *(
+        Group(
+            name=name,
+            file=_S,
+            dataset=ds,
+            method=method,
+            comment=f"Convergence study ({ds}): {label}, longer than the preset's steps",
+            settings=("all",) if name == "upper-all-conv" else f"runs.studies.{prefix}settings",
+            seeds="runs.studies.convergence_seeds",
+            sweep={"steps": f"runs.studies.{prefix}convergence_steps"},
+        )
+        for ds, prefix in (("acdc", ""), ("la", "la_"))
+        for name, method, label in (
+            ("lower-conv", "lower", "Lower bound"),
+            ("upper-all-conv", "upper", "Upper bound with all training images"),
+            ("kl-ent-conv", "kl_ent", "Ours (KL+Ent)"),
+        )
+    ),
+]
+
+
 def groups(params: dict[str, Any]) -> list[Group]:
     """Every group of training runs, in the order of the generated files.
 
@@ -269,7 +322,7 @@ def groups(params: dict[str, Any]) -> list[Group]:
     that ``dvc exp run -S`` cannot change; edit it, then re-run ``pipeline/make_dvc_yaml.py``.
     """
     iterations = int(lookup(params, "runs.selftrain.iterations"))
-    return [*_BEFORE_SELFTRAIN, *_selftrain(iterations), *_AFTER_SELFTRAIN]
+    return [*_BEFORE_SELFTRAIN, *_selftrain(iterations), *_AFTER_SELFTRAIN, *_STUDIES]
 
 
 def group(name: str, dataset: str = "acdc") -> Group:
@@ -278,7 +331,7 @@ def group(name: str, dataset: str = "acdc") -> Group:
     Raises:
         KeyError: no such group.
     """
-    for g in _BEFORE_SELFTRAIN + _AFTER_SELFTRAIN:
+    for g in _BEFORE_SELFTRAIN + _AFTER_SELFTRAIN + _STUDIES:
         if g.name == name and g.dataset == dataset:
             return g
     raise KeyError(f"no group {name!r} of {dataset}")

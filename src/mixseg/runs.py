@@ -28,7 +28,9 @@ from mixseg.methods.base import (
 )
 
 # Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3,
-# uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8).
+# uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8; the studies: single-lw0-mfjoint, lower-n1500).
+# ``mixed_forward`` overrides the top-level key of that name; ``steps`` the preset's
+# ``train.steps`` (and sets ``epochs`` to None). New keys go last: existing names stay as they are.
 TAGS = {
     "lambda_w": "lw",
     "lambda_kd": "lkd",
@@ -41,6 +43,8 @@ TAGS = {
     "lambda_cons": "lcons",
     "lambda_sp": "lsp",
     "lambda_sc": "lsc",
+    "mixed_forward": "mf",
+    "steps": "n",
 }
 
 
@@ -89,8 +93,26 @@ def stage_run_name(method: str, overrides: dict[str, str], pseudo_from: str | No
     return proposal_run_name(pseudo_from) if pseudo_from else run_name(method, overrides)
 
 
+def check_overrides(method: Method, overrides: dict[str, str]) -> None:
+    """Reject an override the method cannot use.
+
+    Raises:
+        ValueError: ``mixed_forward`` overridden for a method that does not read it (its
+            batches hold one row group, or its objective runs the network itself).
+    """
+    if "mixed_forward" in overrides and "mixed_forward" not in method.params_read:
+        raise ValueError(
+            f"method {method.name!r} does not read mixed_forward: it cannot be overridden"
+        )
+
+
 def inherited_keys(method: Method, overrides: dict[str, str]) -> frozenset[str]:
-    """Top-level keys of params.yaml that a run reads: what its method reads, minus overrides."""
+    """Top-level keys of params.yaml that a run reads: what its method reads, minus overrides.
+
+    Raises:
+        ValueError: an override the method cannot use (``check_overrides``).
+    """
+    check_overrides(method, overrides)
     return method.params_read - set(overrides)
 
 
@@ -117,10 +139,14 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
     )
     if values["entropy_on"] not in (None, "partial", "all"):
         raise config.ConfigError(f"entropy_on must be partial or all, got {values['entropy_on']!r}")
+    check_overrides(method, overrides)
     read = method.params_read
-    values["mixed_forward"] = (
-        config.lookup(params, "mixed_forward") if "mixed_forward" in read else None
-    )
+    if "mixed_forward" in overrides:
+        values["mixed_forward"] = overrides["mixed_forward"]
+    else:
+        values["mixed_forward"] = (
+            config.lookup(params, "mixed_forward") if "mixed_forward" in read else None
+        )
     if values["mixed_forward"] not in (None, *MIXED_FORWARD):
         raise config.ConfigError(
             f"mixed_forward must be one of {MIXED_FORWARD}, got {values['mixed_forward']!r}"
@@ -129,6 +155,13 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
         key: config.load_section(params, key, cls) for key, cls in method.sections
     }
     return HyperParams(**values)
+
+
+def _steps(value: str) -> int:
+    """An overridden ``steps``: a positive integer (``1500``)."""
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"steps must be a positive integer, got {value!r}")
+    return int(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,12 +267,14 @@ def resolve_run(
     """The run of a train stage's command line, resolved against ``params``.
 
     The training settings and preprocessing come from the selected preset's sections of
-    ``dataset``; the hyper-parameters from ``resolve_hyper``; the ratio from ``overrides`` or,
+    ``dataset`` (an overridden ``steps`` replaces the preset's, with ``epochs`` None); the
+    hyper-parameters from ``resolve_hyper``; the ratio from ``overrides`` or,
     by default, the one ``preprocess`` prepared (``splits.json``, so the data must exist).
 
     Raises:
         ValueError: unknown method, or ``pseudo_from`` given to a method other than proposals
-            (or missing for it); ``config.ConfigError``: a bad or missing params key.
+            (or missing for it), a bad ``steps`` or an override the method cannot use
+            (``check_overrides``); ``config.ConfigError``: a bad or missing params key.
     """
     overrides = dict(overrides or {})
     m = get_method(method)  # fails early on an unknown name
@@ -251,6 +286,9 @@ def resolve_run(
         from mixseg.data.datasets import read_splits  # reads data/processed/<dataset>
 
         ratio = int(read_splits(dataset)["default_ratio"])
+    tp = config.load_section(params, train_key, config.TrainParams)
+    if "steps" in overrides:
+        tp = dataclasses.replace(tp, steps=_steps(overrides["steps"]), epochs=None)
     return Run(
         dataset=dataset,
         method=method,
@@ -261,7 +299,7 @@ def resolve_run(
         overrides=overrides,
         pseudo_from=pseudo_from,
         hp=resolve_hyper(params, m, overrides),
-        tp=config.load_section(params, train_key, config.TrainParams),
+        tp=tp,
         train_key=train_key,
         preprocess=config.load_section(params, pre_key, config.PreprocessParams),
     )

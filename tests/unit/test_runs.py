@@ -120,3 +120,58 @@ def test_resolve_run_is_the_run_contract():
     with pytest.raises(ValueError, match="pseudo-from"):
         runs.resolve_run(params, dataset="acdc", method="kl", setting="set3", seed=0,
                          overrides={"ratio": "5"}, pseudo_from="lower")  # fmt: skip
+
+
+def test_study_run_names():
+    """The studies' keys come after the existing ones: their names are new, the others kept."""
+    assert runs.run_name("single", {"mixed_forward": "joint", "lambda_w": "0"}) == (
+        "single-lw0-mfjoint"
+    )
+    assert runs.run_name("decoupled", {"mixed_forward": "joint"}) == "decoupled-mfjoint"
+    assert runs.run_name("lower", {"steps": "1500"}) == "lower-n1500"
+    assert runs.parse_overrides(["steps=1500", "mixed_forward=joint"]) == {
+        "steps": "1500",
+        "mixed_forward": "joint",
+    }
+
+
+def test_mixed_forward_override():
+    """An overridden mixed_forward is the run's, not inherited; only where the method reads it."""
+    single = get_method("single")
+    assert runs.inherited_keys(single, {"lambda_w": "0", "mixed_forward": "joint"}) == set()
+    hp = runs.resolve_hyper(PARAMS, get_method("kl_ent"), {"mixed_forward": "joint"})
+    assert hp.mixed_forward == "joint" and PARAMS["mixed_forward"] == "split"
+    with pytest.raises(ValueError, match="mixed_forward must be one of"):
+        runs.resolve_hyper(PARAMS, single, {"mixed_forward": "both"})
+    with pytest.raises(ValueError, match="'lower' does not read mixed_forward"):
+        runs.resolve_hyper(PARAMS, get_method("lower"), {"mixed_forward": "joint"})
+    with pytest.raises(ValueError, match="'lower' does not read mixed_forward"):
+        runs.inherited_keys(get_method("lower"), {"mixed_forward": "joint"})
+
+
+def test_steps_override_sets_the_runs_training_steps():
+    from mixseg import config
+
+    params = config.read_params(config.PARAMS_FILE)
+    args = dict(dataset="acdc", method="lower", setting="set3", seed=0)
+    run = runs.resolve_run(params, **args, overrides={"steps": "1500", "ratio": "5"})
+    preset = runs.resolve_run(params, **args, overrides={"ratio": "5"})  # no data here: ratio given
+    assert run.name == "lower-r5-n1500" and (run.tp.steps, run.tp.epochs) == (1500, None)
+    assert run.config()["train"]["steps"] == 1500  # what model.pt records
+    assert run.tp.lr == preset.tp.lr and preset.tp.steps != 1500
+    assert run.train_key == preset.train_key
+    for bad in ("0", "-3", "1.5"):
+        with pytest.raises(ValueError, match="steps must be a positive integer"):
+            runs.resolve_run(params, **args, overrides={"steps": bad, "ratio": "5"})
+
+
+def test_existing_run_names_are_unchanged_by_the_study_keys():
+    """Names list the tags in TAGS order: the studies' keys come last, so every name that
+    overrides only the earlier keys is spelled as before (the four original pipeline files are
+    unchanged: ``test_dvc_yaml.test_generated_dvc_yaml_is_up_to_date``)."""
+    before = ["lambda_w", "lambda_kd", "lambda_ent", "divergence", "ratio", "lambda_c",
+              "lambda_gmi", "lambda_lmi", "lambda_cons", "lambda_sp", "lambda_sc"]  # fmt: skip
+    assert list(runs.TAGS) == [*before, "mixed_forward", "steps"]
+    assert runs.run_name("kl_ent", {"steps": "9", "mixed_forward": "joint", "lambda_kd": "1"}) == (
+        "kl_ent-lkd1-mfjoint-n9"
+    )
