@@ -5,7 +5,9 @@ summary ``README.md`` beside them.
     python benchmarks/run.py --quick         # few repeats, reduced sizes, DVC skipped
     python benchmarks/run.py --only metrics --only data --out /tmp/bench
 
-Groups: train, infer, metrics, data, dvc, memory, profile (see each ``benchmarks/*.py``).
+Groups: train, infer, metrics, data, dvc, memory, profile, ttq (see each ``benchmarks/*.py``).
+``--measured-repro-seconds``: the wall time of the last ``make repro``, which ttq reports beside
+its projection of it.
 The summary is rebuilt from every JSON file in ``--out``, so ``--only`` refreshes part of it.
 Exit status 1 if a group failed (its JSON then holds the error; the others still run).
 """
@@ -34,6 +36,7 @@ GROUPS = {
     "dvc": "benchmarks.bench_dvc",
     "memory": "benchmarks.bench_memory",
     "profile": "benchmarks.profile_train",
+    "ttq": "benchmarks.bench_ttq",
 }
 
 
@@ -69,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="torch.set_num_threads (default: torch's own choice)",
     )
+    parser.add_argument(
+        "--measured-repro-seconds",
+        type=float,
+        default=None,
+        help="wall time of the last make repro (ttq: shown beside its 2-worker projection)",
+    )
     args = parser.parse_args(argv)
 
     names = [n for item in args.only for n in item.split(",") if n] or list(GROUPS)
@@ -86,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             module = importlib.import_module(GROUPS[name])
-            res = module.run(quick=args.quick, cwd=Path(args.cwd))
+            res = module.run(
+                quick=args.quick,
+                cwd=Path(args.cwd),
+                measured_seconds=args.measured_repro_seconds,
+            )
             results = res.pop("results")
             error = None
         except Exception as exc:  # recorded, and the run goes on with the next group
