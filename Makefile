@@ -35,7 +35,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## make bench: benchmarks -> reports/bench/*.json + README.md; a full run
-## takes ~7 min on 2 cores. `make bench BENCH_ARGS=--quick` for a fast indicative pass.
+## takes ~7 min on 2 cores, plus ~5 min for ttq (time to quality: three runs trained twice).
+## `make bench BENCH_ARGS=--quick` for a fast indicative pass; BENCH_ARGS=--measured-repro-seconds
+## <s> puts the last make repro's wall time beside ttq's projection of it.
 BENCH_STAMP := $(VENV)/.bench-installed
 BENCH_ARGS ?=
 $(BENCH_STAMP): $(STAMP) requirements-bench.txt

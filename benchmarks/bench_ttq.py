@@ -33,6 +33,13 @@ time to quality (< 1: ours is sooner) and of seconds per step (paired per chunk)
 to 95 % of the lower of the two converged values (a common bar, in case one side converges
 lower). Then ``repro_schedule.project``: `make repro` projected for 2, 8 and queued workers.
 
+Reading the numbers: time to quality is known to one validation interval (25 steps); the two
+loops start from the same weights and batches but do not follow the same trajectory (float
+rounding differs with the memory format and the Adam kernel, and dropout draws its masks in
+memory order, so channels-last and contiguous activations get different masks): their curves
+are two samples of the same training, and a ratio of time to quality far from the ratio of
+seconds per step says that one sample converged sooner, not that a loop learns better.
+
 ``--quick``: 40 steps, validation every 20. Full: the preset's steps, every 25.
 
     python benchmarks/bench_ttq.py --quick --run lower --cwd /path/to/project

@@ -131,3 +131,41 @@ def test_plain_loss_equals_ours(method: str) -> None:
     with torch.no_grad():
         ours, theirs = float(trainer.loss(batch, 0)[0]), float(plain.loss(batch))
     assert ours == pytest.approx(theirs, rel=1e-5, abs=1e-6)
+
+
+def _fabricate_timings(params, seconds: float, skip: int = 0) -> int:
+    """A timing.json of ``seconds`` for every run of the catalog but the first ``skip``."""
+    import json
+
+    from mixseg import experiments, paths
+
+    keys = [k for g in experiments.groups(params) for k in repro_schedule.group_runs(g, params)]
+    for key in keys[skip:]:
+        f = paths.timing_file(*key)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(json.dumps({"seconds": seconds, "seconds_per_step": seconds / 500}))
+    return len(keys)
+
+
+def test_projection_without_timings_is_skipped(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = repro_schedule.project(load_params())
+    assert "timing.json" in out["skipped"]
+
+
+def test_projection_on_fabricated_timings(tmp_path, monkeypatch) -> None:
+    """More workers never take longer; the serial sum bounds every projection; the overhead
+    implied by a "measured" time made with a known overhead is that overhead; a missing run
+    is imputed from its group."""
+    monkeypatch.chdir(tmp_path)
+    params = load_params()
+    n = _fabricate_timings(params, 60.0, skip=1)
+    kw = {"data_seconds": 44.0, "tail_seconds": 14.0}
+    made = repro_schedule.project(params, stage_overhead=20.0, **kw)
+    secs = [p["seconds"] for p in made["projections"].values()]
+    assert made["missing_runs"] == 1
+    assert made["assumptions"]["serial_sum_s"] == pytest.approx(44 + n * 80 + 14)
+    assert secs[0] >= secs[1] and secs[0] <= made["assumptions"]["serial_sum_s"]
+    out = repro_schedule.project(params, stage_overhead=5.0, measured_seconds=secs[0], **kw)
+    assert out["measured_seconds"] == secs[0]
+    assert out["implied_stage_overhead_s"] == pytest.approx(20.0, abs=0.1)
