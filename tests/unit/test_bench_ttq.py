@@ -169,3 +169,11 @@ def test_projection_on_fabricated_timings(tmp_path, monkeypatch) -> None:
     out = repro_schedule.project(params, stage_overhead=5.0, measured_seconds=secs[0], **kw)
     assert out["measured_seconds"] == secs[0]
     assert out["implied_stage_overhead_s"] == pytest.approx(20.0, abs=0.1)
+
+
+def test_missing_data_names_the_stage_to_run(tmp_path, monkeypatch) -> None:
+    from benchmarks.bench_ttq import check_data
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"dvc repro erode-labels@acdc"):
+        check_data()
