@@ -142,20 +142,19 @@ def _ttq_tables(doc: dict[str, Any]) -> list[str]:
             f"the last run's `timing.json` seconds + {a['stage_overhead_s']:g} s per stage; data "
             f"{a['data_seconds']:g} s, reports {a['tail_seconds']:g} s; dvc queue "
             f"+{a['queue_overhead_s']:g} s per item; {proj['missing_runs']} runs without "
-            f"timing.json, imputed):",
+            f"timing.json, imputed from their group; serial sum {a['serial_sum_s'] / 60:.1f} min):",
             "",
-            "| machine | projected | measured |",
-            "| --- | ---: | ---: |",
+            "| machine | projected | measured | last item to finish |",
+            "| --- | ---: | ---: | --- |",
         ]
         for i, (label, p) in enumerate(proj["projections"].items()):
             m = f"{measured / 60:.1f} min" if measured is not None and i == 0 else ""
-            lines.append(f"| {label} | {p['seconds'] / 60:.1f} min | {m} |")
-        if proj.get("implied_stage_overhead_s") is not None:
-            lines += [
-                "",
-                f"Per-stage overhead that matches the measured run: "
-                f"{proj['implied_stage_overhead_s']:g} s.",
-            ]
+            lines.append(f"| {label} | {p['seconds'] / 60:.1f} min | {m} | {p['last_item']} |")
+        implied = proj.get("implied_stage_overhead_s")
+        if implied is not None:
+            lines += ["", f"Per-stage overhead that matches the measured run: {implied:g} s."]
+        elif measured is not None:
+            lines += ["", "No per-stage overhead in [0, 600] s matches the measured run."]
     elif "skipped" in proj:
         lines += ["", f"Projected `make repro` wall time: skipped ({proj['skipped']})."]
     return lines
