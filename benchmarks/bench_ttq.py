@@ -74,7 +74,9 @@ TARGET = 0.95
 QUICK_STEPS, QUICK_VAL_EVERY, VAL_EVERY = 40, 20, 25
 
 
-def time_to_quality(curve: list[dict[str, float]], fraction: float = TARGET, bar=None) -> dict:
+def time_to_quality(
+    curve: list[dict[str, float]], fraction: float = TARGET, bar: float | None = None
+) -> dict[str, Any]:
     """When a validation curve first reaches ``fraction`` of its best value.
 
     Args:
@@ -106,13 +108,20 @@ def time_to_quality(curve: list[dict[str, float]], fraction: float = TARGET, bar
 
 
 class Plain:
-    """The simplest loop on ``model``'s architecture: a contiguous copy of its weights,
-    ``model(x)``, ``F.*`` losses, Adam, cosine LR."""
+    """The simplest loop for a resolved ``run`` (``lower``, ``upper`` or ``kl_ent``): its
+    architecture in the default memory format with ``weights`` (a state dict, e.g. ours at
+    step 0), ``model(x)``, ``F.*`` losses, Adam, ``CosineAnnealingLR`` over ``steps``.
+
+    Raises:
+        ValueError: another method, or settings the hand-written loss does not implement.
+    """
 
     def __init__(self, run, weights: dict[str, torch.Tensor], steps: int):
         from mixseg.models import build_model
 
         tp, hp, method = run.tp, run.hp, run.recipe
+        if method.name not in ("lower", "upper", "kl_ent"):
+            raise ValueError(f"no plain loop written for {method.name!r}")
         if tp.optimizer != "adam" or tp.lr_schedule != "cosine":
             raise ValueError("the plain loop is Adam with a cosine schedule")
         if method.name == "kl_ent" and not (
@@ -194,6 +203,8 @@ def _chunk(side: Side, sampler, start: int, stop: int, validate: Callable) -> No
 
 
 def check_data(dataset: str = "acdc") -> None:
+    """Raises FileNotFoundError, naming the DVC stage to run, if ``dataset``'s prepared cases
+    or partial labels are missing from the working directory."""
     from mixseg import paths
 
     need = [paths.splits_file(dataset), paths.weak_dir(dataset)]
@@ -247,7 +258,7 @@ def ttq_run(params: dict, method: str, setting: str, steps: int | None, val_ever
         "val_cases": len(val),
         "loss_check": {"ours": l_ours, "plain": l_plain},
     }
-    bar = TARGET * min(max(p["dsc"] for p in s.curve) for s in sides.values())
+    bar = TARGET * min(time_to_quality(s.curve)["converged"] for s in sides.values())
     for key, s in sides.items():
         out[key] = {
             "curve": s.curve,
