@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from benchmarks import repro_schedule
-from benchmarks.bench_ttq import Plain, time_to_quality
 from benchmarks.common import load_params
+from benchmarks.ttq_loops import Plain, time_to_quality
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -172,7 +172,7 @@ def test_projection_on_fabricated_timings(tmp_path, monkeypatch) -> None:
 
 
 def test_missing_data_names_the_stage_to_run(tmp_path, monkeypatch) -> None:
-    from benchmarks.bench_ttq import check_data
+    from benchmarks.ttq_loops import check_data
 
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"dvc repro erode-labels@acdc"):
