@@ -83,7 +83,7 @@ def simulate(
     running: list[tuple[float, int, str]] = []  # (end, worker, item)
     free, now, schedule = list(range(workers)), 0.0, []
     while pending or running:
-        for it in [it for it in pending]:
+        for it in list(pending):
             if not free:
                 break
             if set(it.after) <= done:
