@@ -224,7 +224,9 @@ def claim_runs(params: dict) -> list[tuple[str, str, tuple[int, ...]]]:
     return list(dict.fromkeys(out))
 
 
-def read_volumes(dataset: str, runs: Iterable[tuple[str, str, Iterable[int]]]) -> dict:
+def read_volumes(
+    dataset: str, runs: Iterable[tuple[str, str, Iterable[int]]]
+) -> dict[tuple[str, str, str], Volumes]:
     """The per-volume DSCs (in %) of ``runs`` (setting, run, seeds) as a ``VolumeMap``, from
     each seed's ``cases.csv`` (``paths.eval_dir``); a seed without one is left out, a run
     without any has no key."""
