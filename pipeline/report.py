@@ -1,9 +1,10 @@
 """`make report`: every table, figure and reports/README.md from the committed results alone.
 
 Runs the report stages' scripts (pipeline/figures.py, then pipeline/tables.py) on what git
-holds: results/ (each run's evaluation, training history and qualitative slices), params.yaml
-and Table 8 (reports/tables/table8.*, a timing measurement of the stage `complexity`, which
-this does not repeat). No training, no DVC cache, no DVC bookkeeping: a few seconds.
+holds: results/ (each run's evaluation, training history and qualitative slices), params.yaml,
+reports/diagnoses.yaml (the hand-written diagnoses of failing claims) and Table 8
+(reports/tables/table8.*, a timing measurement of the stage `complexity`, which this does not
+repeat). No training, no DVC cache, no DVC bookkeeping: a few seconds.
 
 With no run results in results/ (the report was made by runs whose results are DVC-cached
 only, before results/ existed), regenerating would replace every number by "not run": then it

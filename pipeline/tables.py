@@ -5,8 +5,9 @@ Reads params: preset, data.acdc.source, data.la.source, runs (seeds: Tables 1, 4
 the headline metrics; compare_seeds: Tables 2, 3 and the default runs of B.4-B.6; sweep_seeds:
 the other sweep cells; la_seeds: Table 7), lambda_w, lambda_kd, lambda_ent, divergence,
 lambda_c, lambda_gmi, lambda_lmi, lambda_sp, lambda_sc (the defaults of the sweeps: their row
-reads the default run). Reads files: results/acdc, results/la (Table 7; eval/metrics.json),
-reports/tables/table8.{md,csv} (stage complexity), reports/figures/figures.json (stage figures).
+reads the default run). Reads files: results/acdc, results/la (Table 7; eval/metrics.json, and
+the claims' runs' eval/cases.csv), reports/tables/table8.{md,csv} (stage complexity),
+reports/figures/figures.json (stage figures), reports/diagnoses.yaml (written by hand).
 Writes: reports/tables/<name>.{md,csv} for outputs.TABLE_NAMES, reports/metrics.json,
 reports/README.md.
 """
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     found = claims.evaluate_claims(
         by_name["table1"].rows,
         by_name["table4"].rows,
+        claims.read_volumes("acdc", claims.claim_runs(params)),
         settings,
         list(config.lookup(params, "runs.sweeps.settings")),
         rows8,
@@ -54,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     texts += [t.text() for t in built[7:]]
     manifest = figures.read_manifest(outputs.FIGURES_MANIFEST)
-    write_text(outputs.README, readme.render(preset, sources, found, texts, manifest))
+    diagnoses = claims.read_diagnoses(outputs.DIAGNOSES)
+    write_text(outputs.README, readme.render(preset, sources, found, texts, manifest, diagnoses))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from mixseg.report import outputs
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "params.tiny.yaml"
 
@@ -76,8 +78,10 @@ def make(dst: Path) -> Path:
         check=True,
     ).stdout.split()
     for f in files:
-        # Results and lock files of the real pipeline stay behind: the tiny run starts afresh.
-        if f.startswith(("data/", "reports/", "docs/")) or f.endswith("dvc.lock"):
+        # Results and lock files of the real pipeline stay behind: the tiny run starts afresh
+        # (the hand-written diagnoses come along: the stage tables reads them).
+        keep = f == str(outputs.DIAGNOSES)
+        if not keep and (f.startswith(("data/", "reports/", "docs/")) or f.endswith("dvc.lock")):
             continue
         if (ROOT / f).is_file():
             (dst / f).parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,8 @@ FIGURES_DIR = paths.REPORTS / "figures"
 README = paths.REPORTS / "README.md"
 METRICS = paths.REPORTS / "metrics.json"
 FIGURES_MANIFEST = FIGURES_DIR / "figures.json"
+# Written by hand, read by the stage `tables`: claim id -> why the claim fails (one sentence).
+DIAGNOSES = paths.REPORTS / "diagnoses.yaml"
 # Written by the stage `tables`, in report order (Table 8 comes from the stage `complexity`).
 TABLE_NAMES = [
     "table1",

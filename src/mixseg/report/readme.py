@@ -5,16 +5,46 @@ is typed by hand."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from mixseg.report.claims import FAILS, HOLDS, Claim
+from mixseg.report.claims import FAILS, HOLDS, INCONCLUSIVE, NOT_RUN, Claim
 from mixseg.report.figures import FigureInfo
+from mixseg.report.outputs import DIAGNOSES
+from mixseg.report.paired import RESAMPLES
 
-STATUS = {HOLDS: "holds", FAILS: "**does not hold**"}
+STATUS = {HOLDS: "holds", FAILS: "**fails**", INCONCLUSIVE: "inconclusive", NOT_RUN: "not run"}
+LEGEND = [
+    f"Each claim compares the test DSC of two runs on paired volumes: the rows of their "
+    f"`cases.csv` with the same seed and test case. Δ is the mean paired difference (DSC %) "
+    f"and [95 % CI] its percentile bootstrap interval ({RESAMPLES:,} resamples of the test "
+    f"cases, each with its differences at every seed; a fixed generator seed, so the report is "
+    f"reproducible); n counts the paired volumes. The means are the tables' (± std over seeds).",
+    "",
+    "- `holds`: the interval lies above 0 (the first run is better).",
+    "- **fails**: the interval lies below 0 (the first run is worse); its diagnosis, written by "
+    f"hand in `{DIAGNOSES}`, follows the claim.",
+    "- `inconclusive`: the interval contains 0, so our data cannot tell.",
+    "- `not run`: a run the claim needs has no per-case evaluation (`cases.csv`).",
+    "",
+    "A chain A > B > C holds if each adjacent pair holds and fails if one fails; a sweep's best "
+    "row must beat every other row that ran, and fails if one beats it. Parameter counts are "
+    "compared exactly.",
+]
 
 
 def _demote(markdown: str) -> str:
     """Table files start with a level-1 heading; inside the README they are level 3."""
     return re.sub(r"^# ", "### ", markdown, flags=re.M)
+
+
+def _claim_cell(c: Claim, diagnoses: Mapping[str, str]) -> str:
+    """The claim, and under it (a failing claim) its diagnosis or a request for one."""
+    if c.status != FAILS:
+        return c.claim
+    note = diagnoses.get(c.id)
+    if note is None:
+        return f"{c.claim}<br>*diagnosis pending: add it to {DIAGNOSES} (id `{c.id}`)*"
+    return f"{c.claim}<br>*Diagnosis: {note.strip().replace('|', '&#124;')}*"
 
 
 def render(
@@ -23,6 +53,7 @@ def render(
     claims: list[Claim],
     tables: list[str],
     figures: list[FigureInfo] | None,
+    diagnoses: Mapping[str, str] | None = None,
 ) -> str:
     """The README text.
 
@@ -30,7 +61,10 @@ def render(
         sources: dataset -> data source (``data.<ds>.source``).
         tables: the markdown of each table file, in report order (``None`` entries are skipped).
         figures: the ``figures.json`` entries, or None if the figures stage has not run.
+        diagnoses: claim id -> one sentence (``claims.read_diagnoses``), shown under a
+            failing claim; an entry of no current claim is listed, not dropped silently.
     """
+    diagnoses = diagnoses or {}
     src = ", ".join(f"{ds} `{s}`" for ds, s in sources.items())
     out = [
         "# Reproduction report: *Teach me to segment with mixed supervision*",
@@ -54,13 +88,15 @@ def render(
         "",
         "## Paper claims on this data",
         "",
-        "Judged on the mean test DSC (strict inequalities).",
+        *LEGEND,
         "",
-        "| Claim | Status | Numbers (ours, then the paper's) |",
+        "| Claim | Status | Numbers (ours, then the paper's; paired differences) |",
         "|---|---|---|",
     ]
-    for c in claims:
-        out.append(f"| {c.claim} | {STATUS.get(c.status, c.status)} | {c.evidence} |")
+    out += [f"| {_claim_cell(c, diagnoses)} | {STATUS[c.status]} | {c.evidence} |" for c in claims]
+    unused = sorted(set(diagnoses) - {c.id for c in claims})
+    if unused:
+        out += ["", f"Entries of `{DIAGNOSES}` for no claim: {', '.join(unused)}."]
     out += ["", "## Tables", ""]
     for text in tables:
         if text is not None:

@@ -29,6 +29,19 @@ def write_summary(dataset: str, setting: str, run: str, seed: int, heads: dict) 
     (d / "metrics.json").write_text(json.dumps(summary))
 
 
+def write_cases(dataset: str, setting: str, run: str, seed: int, heads: dict, n: int = 10) -> None:
+    """``cases.csv`` of one evaluated run: ``n`` test cases, each head's DSC (in [0, 1]) the
+    same on every case; ``heads``: head -> (DSC, HD95 mm), as for ``write_summary``."""
+    d = paths.eval_dir(dataset, setting, run, seed)
+    d.mkdir(parents=True, exist_ok=True)
+    lines = ["case,head,dsc,hd95,assd,pred_empty,gt_empty"] + [
+        f"patient{i:03d}_frame01,{h},{v[0]},{v[1]},1.0,False,False"
+        for h, v in heads.items()
+        for i in range(n)
+    ]
+    (d / "cases.csv").write_text("\n".join(lines) + "\n")
+
+
 def write_curve(setting: str, run: str, seed: int, head: str, values: list[float]) -> None:
     """A dvclive TSV as train.py leaves it: ``live/plots/metrics/val/dsc_<head>.tsv``."""
     f = paths.live_plots_dir("acdc", setting, run, seed) / "val" / f"dsc_{head}.tsv"
@@ -66,5 +79,7 @@ def project(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def fake(project) -> types.SimpleNamespace:
-    """Writers of fake artefacts into ``project``: summary, curve, slices."""
-    return types.SimpleNamespace(summary=write_summary, curve=write_curve, slices=write_slices)
+    """Writers of fake artefacts into ``project``: summary, cases, curve, slices."""
+    return types.SimpleNamespace(
+        summary=write_summary, cases=write_cases, curve=write_curve, slices=write_slices
+    )

@@ -34,6 +34,8 @@ def test_report_stage_outs_match_outputs():
     # tables is the last report stage: it reads what the two others write.
     assert {str(f) for f in outputs.complexity_files()} <= set(s["tables"]["deps"])
     assert str(outputs.FIGURES_DIR) in s["tables"]["deps"]
+    # ... and the hand-written diagnoses of failing claims, which the repository holds.
+    assert str(outputs.DIAGNOSES) in s["tables"]["deps"] and (ROOT / outputs.DIAGNOSES).is_file()
 
 
 def test_report_stage_data_deps_are_what_they_read():
@@ -58,38 +60,30 @@ def _script(name: str):
 
 def test_tables_stage_writes_every_table_and_the_readme(fake, project, params):
     (project / "params.yaml").write_text(yaml.safe_dump(params))
+    heads = {
+        "kl_ent": {"teacher": (0.7, 9.0), "student": (0.8, 5.0), "ensemble": (0.75, 6.0)},
+        "kl": {"teacher": (0.6, 9.0), "student": (0.7, 5.0), "ensemble": (0.65, 6.0)},
+        "decoupled": {"teacher": (0.6, 9.0), "student": (0.1, 50.0), "ensemble": (0.4, 6.0)},
+    }
     for seed in (0, 1, 2):
-        fake.summary(
-            "acdc",
-            "set3",
-            "kl_ent",
-            seed,
-            {"teacher": (0.7, 9.0), "student": (0.8, 5.0), "ensemble": (0.75, 6.0)},
-        )
-        fake.summary(
-            "acdc",
-            "set3",
-            "kl",
-            seed,
-            {"teacher": (0.6, 9.0), "student": (0.7, 5.0), "ensemble": (0.65, 6.0)},
-        )
-        fake.summary(
-            "acdc",
-            "set3",
-            "decoupled",
-            seed,
-            {"teacher": (0.6, 9.0), "student": (0.1, 50.0), "ensemble": (0.4, 6.0)},
-        )
+        for run, h in heads.items():
+            fake.summary("acdc", "set3", run, seed, h)
+            fake.cases("acdc", "set3", run, seed, h)
     figures.write_manifest(
         [figures.FigureInfo("fig2", "fig2_entropy.png", "Fig. 2: t", "c", True, [])]
         + figures.NOT_PRODUCED,
         outputs.FIGURES_MANIFEST,
     )
+    outputs.DIAGNOSES.write_text("student_beats_teacher/set3: The teacher sees more labels.\n")
     _script("tables").main(["--params", "params.yaml"])
     for f in outputs.table_files() + [outputs.README, outputs.METRICS]:
         assert f.exists(), f
     text = outputs.README.read_text()
     assert "| Set-3: KL+Ent student > KL student > Decoupled student (Table 1) | holds |" in text
+    assert "KL+Ent − KL: Δ = +10.00 [95 % CI +10.00, +10.00], n = 30 paired volumes over 3" in text
+    # the student (80) beats the teacher (70) here: the diagnosis is not shown
+    assert "| Set-3: KL+Ent student > KL+Ent teacher (Table 1) | holds |" in text
+    assert "The teacher sees more labels" not in text
     assert "| Set-5: KL+Ent student > KL student > Decoupled student (Table 1) | not run |" in text
     assert "| Parameter counts equal Table 8 | not run |" in text
     assert "![fig2](figures/fig2_entropy.png)" in text
@@ -100,7 +94,19 @@ def test_tables_stage_writes_every_table_and_the_readme(fake, project, params):
 
 
 def test_readme_render_without_figures():
-    c = Claim("x > y", "does not hold", "x 1; y 2")
+    c = Claim(id="x/set3", claim="x > y", status="fails", evidence="x 1; y 2")
     text = readme.render("cpu", {"acdc": "synthetic"}, [c], ["# Table 1: t\n\n| a |\n"], None)
-    assert "| x > y | **does not hold** | x 1; y 2 |" in text
+    pending = "diagnosis pending: add it to reports/diagnoses.yaml (id `x/set3`)"
+    assert f"| x > y<br>*{pending}* | **fails** | x 1; y 2 |" in text
     assert "### Table 1: t" in text and "The figures stage has not run." in text
+    assert "`inconclusive`: the interval contains 0" in text
+
+
+def test_readme_renders_diagnoses_under_failing_claims_only():
+    fails = Claim(id="a", claim="a > b", status="fails", evidence="e")
+    holds = Claim(id="c", claim="c > d", status="holds", evidence="e")
+    diagnoses = {"a": "B trains longer | here.", "c": "Unused.", "gone/set1": "Old."}
+    text = readme.render("cpu", {}, [fails, holds], [], None, diagnoses)
+    assert "| a > b<br>*Diagnosis: B trains longer &#124; here.* | **fails** | e |" in text
+    assert "| c > d | holds | e |" in text and "Unused." not in text
+    assert "Entries of `reports/diagnoses.yaml` for no claim: gone/set1." in text
