@@ -48,10 +48,10 @@ def test_every_run_is_evaluated_and_reported(repo):
         for r in (
             "decoupled",
             "kl",
+            "kl_ent-n4",  # in path order: "-" before "/"
             "kl_ent",
-            "kl_ent-n4",
-            "lower",
             "lower-n4",
+            "lower",
             "single",
             "single_ent",
             "upper",
