@@ -2,17 +2,19 @@
 figure of the paper, drawn or not yet (the README of the report is made from it).
 
 Reads params: runs (settings, seeds and sweep lists; compare_seeds: Fig. 3 its first seed,
-Fig. 5 all; selftrain.settings and selftrain.iterations: Fig. 5), divergence (label of the
-default run of Fig. 6), settings.default_ratio (the default run of Fig. 7). Reads files: the
-committed results/acdc only (live/: Figs. 3, 6; eval/metrics.json: Figs. 5, 7;
-eval/slice*.npz: Figs. 8, 9), so `make report` needs no DVC cache. Writes: reports/figures/.
+Fig. 5 all; selftrain.settings and selftrain.iterations: Fig. 5; studies: the convergence
+figure), divergence (label of the default run of Fig. 6), settings.default_ratio (the default
+run of Fig. 7), preset and presets.<preset>.<ds>.train.steps (the convergence figure's line).
+Reads files: the committed results/acdc and results/la only (live/: Figs. 3, 6 and the
+convergence figure; eval/metrics.json: Figs. 5, 7; eval/slice*.npz: Figs. 8, 9), so
+`make report` needs no DVC cache. Writes: reports/figures/.
 """
 
 import argparse
 import logging
 
 from mixseg import config
-from mixseg.report import curves, figures, outputs, qualitative
+from mixseg.report import curves, figures, outputs, qualitative, studies
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     infos += qualitative.draw(out, "acdc", setting, seed)
     infos += figures.NOT_PRODUCED
     infos.sort(key=lambda i: int(i.name[3:]))
+    # Not a figure of the paper: last. Its line at each dataset's preset steps.
+    infos.append(studies.convergence_figure(out, params, studies.preset_steps(raw)))
     figures.write_manifest(infos, outputs.FIGURES_MANIFEST)
     for i in infos:
         logging.info("%s: %s", i.name, i.file if i.produced else f"not produced ({i.needs})")

@@ -5,9 +5,11 @@ Reads params: preset, data.acdc.source, data.la.source, runs (seeds: Tables 1, 4
 the headline metrics; compare_seeds: Tables 2, 3 and the default runs of B.4-B.6; sweep_seeds:
 the other sweep cells; la_seeds: Table 7), lambda_w, lambda_kd, lambda_ent, divergence,
 lambda_c, lambda_gmi, lambda_lmi, lambda_sp, lambda_sc (the defaults of the sweeps: their row
-reads the default run). Reads files: results/acdc, results/la (Table 7; eval/metrics.json, and
-the claims' runs' eval/cases.csv), reports/tables/table8.{md,csv} (stage complexity),
-reports/figures/figures.json (stage figures), reports/diagnoses.yaml (written by hand).
+reads the default run), mixed_forward (the ablation: which forward Table 1's runs are),
+presets.<preset>.<ds>.train.steps (the convergence table). Reads files: results/acdc,
+results/la (Table 7 and the convergence table; eval/metrics.json, live/, and the claims' runs'
+eval/cases.csv), reports/tables/table8.{md,csv} (stage complexity), reports/figures/figures.json
+(stage figures), reports/diagnoses.yaml (written by hand).
 Writes: reports/tables/<name>.{md,csv} for outputs.TABLE_NAMES, reports/metrics.json,
 reports/README.md.
 """

@@ -14,6 +14,7 @@ and ``--pseudo-from`` run (``mixseg.runs``): ``kl_ent``, ``kl_ent-lkd10``, ``pro
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -440,6 +441,82 @@ FIG8 = Table(
     ),
 )
 FIG9 = dataclasses.replace(FIG8, name="fig9", rows=FIG8.rows[-2:])
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AblationRow:
+    """A row of the mixed-batch ablation (``reports/tables/ablation``): ``head`` of the run of
+    ``group`` under each ``mixed_forward``. ``label`` may name the group's other swept keys
+    (``"Single λw = {lambda_w}"``: a row per value); ``default``: the group whose run is the
+    one at params.yaml's ``mixed_forward`` where ``group`` does not sweep that value."""
+
+    group: str
+    label: str
+    head: str = "teacher"
+    default: str | None = None
+
+
+# ACDC, the studies' settings, the seeds of Table 1 (whose runs are the split column's); a
+# column per mixed_forward.
+ABLATION_SETTINGS, ABLATION_SEEDS = "runs.studies.settings", "runs.seeds"
+ABLATION_COLUMNS = ("split", "joint")
+ABLATION_ROWS = (
+    AblationRow(group="lower", label="Lower bound"),
+    AblationRow(group="single-lw0-mf", label="Single λw = {lambda_w}"),
+    AblationRow(group="decoupled-mf", label="Decoupled teacher", default="decoupled"),
+    AblationRow(
+        group="decoupled-mf", label="Decoupled student", head="student", default="decoupled"
+    ),
+    AblationRow(group="kl-ent-mf", label="KL+Ent teacher", default="kl-ent"),
+    AblationRow(group="kl-ent-mf", label="KL+Ent student", head="student", default="kl-ent"),
+)
+
+
+def ablation_lines(row: AblationRow, params: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """(label, mixed_forward -> run) of each line of an ablation row.
+
+    A group that does not sweep ``mixed_forward`` (the Lower bound: no mixed batches) reads
+    one run under both. One that does gives a line per value of its other swept keys, each
+    swept forward its run (``single-lw0-mfjoint``) and params.yaml's ``mixed_forward``, if
+    not swept, ``default``'s run (Table 1's ``decoupled``). A forward without a run is absent.
+    """
+    g = group(row.group)
+    if "mixed_forward" not in g.sweep:
+        return [(row.label, {f: g.run for f in ABLATION_COLUMNS})]
+    swept = [str(f) for f in lookup(params, g.sweep["mixed_forward"])]
+    others = {k: [str(v) for v in lookup(params, key)] for k, key in g.sweep.items()}
+    del others["mixed_forward"]
+    out = []
+    for values in itertools.product(*others.values()):
+        fixed = dict(zip(others, values, strict=True))
+        line = {f: runs.run_name(g.method, fixed | {"mixed_forward": f}) for f in swept}
+        default = str(lookup(params, "mixed_forward"))
+        if row.default is not None and not fixed and default not in line:
+            line[default] = group(row.default).run
+        out.append((row.label.format(**fixed), {f: line[f] for f in ABLATION_COLUMNS if f in line}))
+    return out
+
+
+# The convergence study (reports/tables/convergence, reports/figures/convergence.png): per
+# dataset, each row's group's runs (one per swept ``steps``), read at the row's head.
+CONVERGENCE_DATASETS = ("acdc", "la")
+CONVERGENCE_ROWS = (
+    Row(group="lower-conv", label="Lower bound"),
+    Row(group="upper-all-conv", label="Upper bound (all images)"),
+    Row(group="kl-ent-conv", label="Ours (KL+Ent), student", heads=("student",)),
+)
+
+
+def convergence_runs(dataset: str, params: dict[str, Any]) -> list[tuple[Row, str, str, int]]:
+    """(row, setting, run, seed) of every convergence run of ``dataset``, row by row."""
+    out = []
+    for row in CONVERGENCE_ROWS:
+        g = group(row.group, dataset)
+        settings = lookup(params, g.settings) if isinstance(g.settings, str) else g.settings
+        for steps in lookup(params, g.sweep["steps"]):
+            run = runs.run_name(g.method, {"steps": str(steps)})
+            out += [(row, s, run, int(k)) for s in settings for k in lookup(params, g.seeds)]
+    return out
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -36,15 +36,26 @@ def test_every_run_is_evaluated_and_reported(repo):
         for p in (repo / "results/acdc").rglob("eval/metrics.json")
     )
     # Table 1 and its sweeps (15), proposals (2), self-training it2..it5 (4), UA-MT, GLMI,
-    # SSCO (3) and their Appendix B sweeps (5).
-    assert len(evals) == 29, evals
+    # SSCO (3) and their Appendix B sweeps (5); the studies: the mixed-batch ablation (4) and
+    # the convergence study (3).
+    assert len(evals) == 36, evals
     la = sorted(
         str(p.parent.parent.relative_to(repo / "results/la"))
         for p in (repo / "results/la").rglob("eval/metrics.json")
     )
-    assert la == ["all/upper/seed0"] + [
+    assert la == ["all/upper-n4/seed0", "all/upper/seed0"] + [
         f"set1/{r}/seed0"
-        for r in ("decoupled", "kl", "kl_ent", "lower", "single", "single_ent", "upper")
+        for r in (
+            "decoupled",
+            "kl",
+            "kl_ent-n4",  # in path order: "-" before "/"
+            "kl_ent",
+            "lower-n4",
+            "lower",
+            "single",
+            "single_ent",
+            "upper",
+        )
     ]
     for p in (repo / "results").rglob("eval/metrics.json"):
         summary = json.loads(p.read_text())
@@ -65,7 +76,11 @@ def test_every_report_file_exists(repo):
         assert (repo / f).stat().st_size > 0, f
     manifest = json.loads((repo / outputs.FIGURES_MANIFEST).read_text())
     produced = {m["name"] for m in manifest if m["produced"]}
-    assert produced == {"fig2", "fig3", "fig5", "fig6", "fig7", "fig8", "fig9"}
+    assert produced == {"fig2", "fig3", "fig5", "fig6", "fig7", "fig8", "fig9", "convergence"}
+    for name in ("ablation", "convergence"):  # the studies: every run exists
+        text = (repo / outputs.TABLES_DIR / f"{name}.md").read_text()
+        cells = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+        assert len(cells) > 2 and not [c for c in cells if "not run" in c], text
     readme = (repo / outputs.README).read_text()
     assert "## Paper claims on this data" in readme
     for m in manifest:
@@ -113,11 +128,14 @@ def test_lambda_kd_change_stales_exactly_its_runs(repo):
     # The tables stage reads lambda_kd too: it states the default value above each table.
     assert stale == [
         "tables",
+        "train-kl-ent-conv@6-set1-0",
         "train-kl-ent-div@alpha2-set1-0",
         "train-kl-ent-lw@0.1-set1-0",
+        "train-kl-ent-mf@joint-set1-0",
         "train-kl-ent-ratio@1-set1-0",
         "train-kl-ent@set1-0",
         "train-kl@set1-0",
+        "train-la-kl-ent-conv@4-set1-0",
         "train-la-kl-ent@set1-0",
         "train-la-kl@set1-0",
     ]

@@ -100,3 +100,22 @@ def test_sweep_run_reads_the_default_from_params():
     )
     ratio = PARAMS["settings"]["default_ratio"]
     assert experiments.sweep_run(experiments.sweep("fig7"), PARAMS, {"ratio": ratio}) == "kl_ent"
+
+
+def test_the_studies_rows_read_groups_of_the_catalog(repro):
+    for row in experiments.ABLATION_ROWS:
+        experiments.group(row.group)  # raises if absent
+        if row.default is not None:
+            assert experiments.group(row.default).method == experiments.group(row.group).method
+    for ds in experiments.CONVERGENCE_DATASETS:
+        found = experiments.convergence_runs(ds, PARAMS)
+        assert [r.group for r, *_ in found] == [r.group for r in experiments.CONVERGENCE_ROWS]
+        for row, *_ in found:
+            assert "steps" in experiments.group(row.group, ds).sweep
+    # make repro runs every study group, in one of its three items
+    items = {it.name: it.targets for it in repro.make_plan(PARAMS)}
+    studies = [g for g in experiments.groups(PARAMS) if g.file == "train-studies"]
+    planned = [t for n in ("convergence-la", "convergence-acdc", "ablation") for t in items[n]]
+    assert sorted(planned) == sorted(
+        f"pipeline/groups/{g.file}/dvc.yaml:{g.stage}" for g in studies
+    )

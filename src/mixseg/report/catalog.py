@@ -7,7 +7,7 @@ import dataclasses
 
 from mixseg import experiments
 from mixseg.config import lookup
-from mixseg.report import comparisons, sweeps
+from mixseg.report import comparisons, studies, sweeps
 from mixseg.report.paper_values import TABLE7
 from mixseg.report.tables import table1
 
@@ -41,6 +41,8 @@ def build_tables(params: dict) -> list[Table]:
     lambda_sp, lambda_sc). Seeds: Tables 1, 4-6 and A.1-A.3
     ``runs.seeds`` (sweeps ``runs.sweep_seeds``); Tables 2, 3 and the default runs of B.4-B.6
     ``runs.compare_seeds`` (the other B cells ``runs.sweep_seeds``); Table 7 ``runs.la_seeds``.
+    The studies' tables also read ``mixed_forward`` and the preset's ``train.steps`` of each
+    dataset (``report/studies.py``).
     """
     preset, r = params["preset"], params["runs"]
     acdc, la = params["data"]["acdc"]["source"], params["data"]["la"]["source"]
@@ -143,7 +145,30 @@ def build_tables(params: dict) -> list[Table]:
                 rows,
             )
         )
-    return out
+    return out + _studies(params, preset, acdc, la)
+
+
+def _studies(params: dict, preset: str, acdc: str, la: str) -> list[Table]:
+    """The tables of the studies behind the cpu preset (``report/studies.py``)."""
+    title, md, rows = studies.ablation_table(params)
+    note = (
+        f"Preset `{preset}`, dataset `acdc`, data source `{acdc}`. Cells: test DSC in %, mean ± "
+        'std over the seeds of the per-run test means; "not run": no evaluation of that run '
+        "exists yet; `–`: no such run. split = one forward pass per row group (each with its "
+        "own BatchNorm statistics), joint = one pass. Runs read: "
+        "`results/acdc/<setting>/<run>/seed<k>/eval/metrics.json`: `lower` (no mixed batches: "
+        "both columns), `single-lw<λw>-mf<forward>`, and Table 1's `decoupled`, `kl_ent` "
+        "(split) beside `decoupled-mfjoint`, `kl_ent-mfjoint` (joint)."
+    )
+    out = [Table("ablation", title, note, md, rows)]
+    title, md, rows = studies.convergence_table(params)
+    note = (
+        f"Preset `{preset}`, data sources: acdc `{acdc}`, la `{la}`. One long run per row (the "
+        "studies' `<method>-n<steps>`), its evaluated head (the student for KL+Ent). Validation "
+        "DSC in % from `results/<ds>/<setting>/<run>/seed<k>/live/plots/metrics/val/"
+        'dsc_<head>.tsv`; test DSC from its `eval/metrics.json`; "not run": no such file yet.'
+    )
+    return out + [Table("convergence", title, note, md, rows)]
 
 
 def _runs_read(table: experiments.Table) -> str:

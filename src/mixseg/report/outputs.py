@@ -29,6 +29,8 @@ TABLE_NAMES = [
     "tableB4",
     "tableB5",
     "tableB6",
+    "ablation",  # the studies behind the cpu preset (report/studies.py)
+    "convergence",
 ]
 COMPLEXITY_NAME = "table8"
 
