@@ -2,13 +2,16 @@
 
 "A > B" is judged on the DSC of the volumes both runs scored: the pairs are the (seed, case)
 present in both, d = DSC_A − DSC_B (DSC %), the statistic the mean of d. Its 95 % interval is
-the percentile interval of a cluster bootstrap over test cases: a resample draws as many cases
-as there are, with replacement, each bringing its differences at every seed it is paired in.
-Why cases and not (seed, case) pairs: every seed scores the same test volumes, so a volume's
-differences across seeds are correlated, and resampling them as independent pairs would make
-the interval too narrow. Seeds are not resampled: three of them give too coarse a bootstrap
-distribution (their spread shows in the ± std of the tables). With one seed this is the plain
-bootstrap of the paired differences.
+the percentile interval of a two-level bootstrap: a resample draws as many test cases as there
+are and as many seeds as there are, each with replacement, and averages d over the drawn
+(seed, case) pairs (each pair weighted by how often its seed and its case were drawn). Cases,
+not pairs, are the test-side unit: every seed scores the same volumes, so a volume's differences
+across seeds are correlated, and resampling pairs as independent would make the interval too
+narrow. Seeds are resampled too, so that the interval carries the training randomness (the
+seed-to-seed spread of a run, several DSC points here) and not only the choice of test volumes:
+a claim that one lucky seed carries stays inconclusive. With three seeds this resampling is
+coarse (the interval is wide rather than exact); with one seed it is the plain bootstrap of the
+paired differences over cases.
 
 Each comparison draws from its own ``np.random.default_rng(seed)`` (0 by default), so the
 report is byte-reproducible and one comparison's interval does not depend on which others ran.
@@ -63,7 +66,7 @@ def _signed(x: float) -> str:
 
 
 def compare(a: Volumes, b: Volumes, resamples: int = RESAMPLES, seed: int = 0) -> Comparison | None:
-    """A − B over the (seed, case) pairs both have, with a case-cluster bootstrap interval.
+    """A − B over the (seed, case) pairs both have, with a seed-and-case bootstrap interval.
 
     Args:
         a, b: DSC % of each (seed, case) of the two runs' heads.
@@ -83,13 +86,25 @@ def compare(a: Volumes, b: Volumes, resamples: int = RESAMPLES, seed: int = 0) -
     if not np.isfinite(d).all():
         raise ValueError("paired DSCs must be finite")
     cases = sorted({case for _, case in keys})
-    where = {case: i for i, case in enumerate(cases)}
-    cluster = np.array([where[case] for _, case in keys])  # (n,) case index of each pair
-    sums = np.bincount(cluster, weights=d, minlength=len(cases))  # (C,)
-    counts = np.bincount(cluster, minlength=len(cases))  # (C,)
+    seeds = sorted({sd for sd, _ in keys})
+    col = {case: i for i, case in enumerate(cases)}
+    row = {seed: i for i, seed in enumerate(seeds)}
+    diff = np.zeros((len(seeds), len(cases)))  # (S, C) d of each (seed, case), 0 if unpaired
+    paired = np.zeros((len(seeds), len(cases)))  # (S, C) 1 where the pair exists
+    for (s, case), x in zip(keys, d, strict=True):
+        diff[row[s], col[case]], paired[row[s], col[case]] = x, 1.0
     rng = np.random.default_rng(seed)
-    draw = rng.integers(0, len(cases), size=(resamples, len(cases)))  # (B, C) case indices
-    means = sums[draw].sum(axis=1) / counts[draw].sum(axis=1)  # (B,)
+    n_b = resamples
+    case_draw = rng.integers(0, len(cases), size=(n_b, len(cases)))  # (B, C)
+    seed_draw = rng.integers(0, len(seeds), size=(n_b, len(seeds)))  # (B, S)
+    w_case = np.zeros((n_b, len(cases)))  # (B, C) times each case is drawn
+    np.add.at(w_case, (np.arange(n_b)[:, None], case_draw), 1.0)
+    w_seed = np.zeros((n_b, len(seeds)))  # (B, S) times each seed is drawn
+    np.add.at(w_seed, (np.arange(n_b)[:, None], seed_draw), 1.0)
+    total = np.einsum("bs,sc,bc->b", w_seed, diff, w_case)  # (B,)
+    weight = np.einsum("bs,sc,bc->b", w_seed, paired, w_case)  # (B,)
+    # A resample whose drawn seeds and cases share no pair has no mean: left out.
+    means = total[weight > 0] / weight[weight > 0]
     low, high = np.percentile(means, [2.5, 97.5])
     return Comparison(
         delta=float(d.mean()),

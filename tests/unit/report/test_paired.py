@@ -100,3 +100,21 @@ def test_text():
 )
 def test_combine(parts, status):
     assert combine(parts) == status
+
+
+def test_seeds_are_resampled():
+    """Seed 0 says A is 10 points better on every case, seed 1 says 10 points worse: the mean
+    difference is 0 and, since seeds are resampled, the interval spans both seeds' verdicts
+    (a case-only bootstrap would give [0, 0], as every case averages to 0)."""
+    a = {(s, c): 80.0 + (10.0 if s == 0 else -10.0) for s in (0, 1) for c in CASES}
+    c = compare(a, dict.fromkeys(a, 80.0), resamples=2000)
+    assert c.delta == 0.0 and c.status == INCONCLUSIVE
+    assert (c.low, c.high) == (-10.0, 10.0)
+
+
+def test_one_lucky_seed_does_not_make_a_claim_hold():
+    """Two seeds tie, one is far better: every case's mean difference is positive, yet a third
+    of the seed resamples draw only tying seeds, so the interval reaches 0."""
+    a = {(s, c): 80.0 + (15.0 if s == 2 else 0.0) for s in (0, 1, 2) for c in CASES}
+    c = compare(a, dict.fromkeys(a, 80.0), resamples=2000)
+    assert c.delta == pytest.approx(5.0) and c.low == 0.0 and c.status == INCONCLUSIVE
