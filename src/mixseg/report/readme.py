@@ -17,8 +17,9 @@ LEGEND = [
     f"Each claim compares the test DSC of two runs on paired volumes: the rows of their "
     f"`cases.csv` with the same seed and test case. Δ is the mean paired difference (DSC %) "
     f"and [95 % CI] its percentile bootstrap interval ({RESAMPLES:,} resamples of the test "
-    f"cases, each with its differences at every seed; a fixed generator seed, so the report is "
-    f"reproducible); n counts the paired volumes. The means are the tables' (± std over seeds).",
+    f"cases and of the seeds, so that the interval carries the training randomness too; a "
+    f"fixed generator seed, so the report is reproducible); n counts the paired volumes. The "
+    f"means are the tables' (± std over seeds).",
     "",
     "- `holds`: the interval lies above 0 (the first run is better).",
     "- **fails**: the interval lies below 0 (the first run is worse); its diagnosis, written by "
