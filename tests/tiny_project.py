@@ -81,7 +81,9 @@ def make(dst: Path) -> Path:
         # Results and lock files of the real pipeline stay behind: the tiny run starts afresh
         # (the hand-written diagnoses come along: the stage tables reads them).
         keep = f == str(outputs.DIAGNOSES)
-        if not keep and (f.startswith(("data/", "reports/", "docs/")) or f.endswith("dvc.lock")):
+        if not keep and (
+            f.startswith(("data/", "results/", "reports/", "docs/")) or f.endswith("dvc.lock")
+        ):
             continue
         if (ROOT / f).is_file():
             (dst / f).parent.mkdir(parents=True, exist_ok=True)
