@@ -26,15 +26,13 @@ is reported beside it, with the per-stage overhead that would make the two agree
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from mixseg import experiments, paths, runs
-from mixseg.config import lookup
+from mixseg import experiments, paths
 
 ROOT = Path(__file__).resolve().parents[1]
 # From README "Performance": make repro from scratch, data 44 s, reports 14 s.
@@ -112,25 +110,6 @@ def load_repro() -> Any:
     return mod
 
 
-def group_runs(g: experiments.Group, params: dict) -> list[tuple[str, str, str, int]]:
-    """(dataset, setting, run, seed) of every run of ``g``, as its DVC matrix expands it (run
-    names spell swept values as ``str`` of the YAML value, as DVC renders ``${item.x}``;
-    pinned keys as ``make_dvc_yaml`` writes them)."""
-    settings = lookup(params, g.settings) if isinstance(g.settings, str) else list(g.settings)
-    pinned = {k: _spell(lookup(params, k)) for k in g.pinned}
-    values = [lookup(params, v) for v in g.sweep.values()]
-    out = []
-    for combo in itertools.product(*values):
-        overrides = pinned | {k: str(v) for k, v in zip(g.sweep, combo, strict=True)}
-        name = runs.stage_run_name(g.method, overrides, g.pseudo_from)
-        out += [(g.dataset, s, name, int(k)) for s in settings for k in lookup(params, g.seeds)]
-    return out
-
-
-def _spell(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
-
-
 def item_groups(item: ItemLike, params: dict) -> list[experiments.Group]:
     """The catalog groups an item's ``dvc repro -s`` targets run (a whole file or
     ``file:stage``); none for the data item."""
@@ -143,9 +122,7 @@ def item_groups(item: ItemLike, params: dict) -> list[experiments.Group]:
     return out
 
 
-def item_costs(
-    plan: Sequence[ItemLike], params: dict, repro_runs: Any = None
-) -> dict[str, dict[str, Any]]:
+def item_costs(plan: Sequence[ItemLike], params: dict) -> dict[str, dict[str, Any]]:
     """Per item: its stages, their summed ``timing.json`` seconds (relative to the working
     directory: the project root), the runs whose file is missing (their cost imputed as the
     mean of the group's measured runs) and the groups without any measured run."""
@@ -153,9 +130,7 @@ def item_costs(
     for item in plan:
         seconds, n, missing, per_step, unmeasured = 0.0, 0, [], [], []
         for g in item_groups(item, params):
-            members = group_runs(g, params)
-            if repro_runs is not None and len(members) != repro_runs(g, params):
-                raise AssertionError(f"{g.stage}: {len(members)} runs, repro counts another")
+            members = g.runs(params)
             found = {}
             for key in members:
                 f = paths.timing_file(*key)
@@ -229,7 +204,7 @@ def project(
     """
     repro = load_repro()
     plan = repro.make_plan(params)
-    costs = item_costs(plan, params, repro._runs)
+    costs = item_costs(plan, params)
     unmeasured = [g for c in costs.values() for g in c["unmeasured_groups"]]
     if unmeasured:
         n_missing = sum(len(c["missing"]) for c in costs.values())

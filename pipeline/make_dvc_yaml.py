@@ -24,7 +24,7 @@ import yaml
 from mixseg import experiments, paths, runs
 from mixseg.config import lookup
 from mixseg.deps import stage_code
-from mixseg.experiments import Group
+from mixseg.experiments import Group, spell
 from mixseg.methods import get_method, method_module
 from mixseg.methods.base import HYPER_KEYS
 
@@ -37,15 +37,10 @@ def _list(items: list[str], indent: int = 6) -> str:
     return "\n".join(" " * indent + f"- {x}" for x in items)
 
 
-def _spell(value) -> str:
-    """A params.yaml value as a command-line override (``1.0`` -> ``1``, as DVC spells it)."""
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
-
-
 def _overrides(g: Group, params: dict) -> dict[str, str]:
     """The ``--set`` overrides of a group's command: pinned keys at their params.yaml default,
     then each swept key as DVC's ``${item.<key>}`` placeholder."""
-    out = {k: _spell(lookup(params, k)) for k in g.pinned}
+    out = {k: spell(lookup(params, k)) for k in g.pinned}
     return out | {k: f"${{item.{k}}}" for k in g.sweep}
 
 

@@ -34,7 +34,6 @@ Usage: python pipeline/repro.py [--jobs N] [--dry]
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import subprocess
 import sys
@@ -63,9 +62,7 @@ def _file(name: str) -> str:
 
 def _runs(g: experiments.Group, params: dict) -> int:
     """How many runs a group trains (its matrix size)."""
-    n = len(config.lookup(params, g.seeds))
-    n *= 1 if not isinstance(g.settings, str) else len(config.lookup(params, g.settings))
-    return n * math.prod(len(config.lookup(params, v)) for v in g.sweep.values())
+    return len(g.runs(params))
 
 
 def make_plan(params: dict) -> list[Item]:

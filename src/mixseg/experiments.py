@@ -66,6 +66,27 @@ class Group:
         """The run name without overrides (the run of a group that sweeps nothing)."""
         return runs.stage_run_name(self.method, {}, self.pseudo_from)
 
+    def runs(self, params: dict[str, Any]) -> list[tuple[str, str, str, int]]:
+        """(dataset, setting, run, seed) of every run of the group, as its DVC matrix expands
+        it (run names spell swept values as ``str`` of the YAML value, as DVC renders
+        ``${item.x}``; pinned keys as the generator writes them, ``spell``)."""
+        settings = (
+            lookup(params, self.settings) if isinstance(self.settings, str) else self.settings
+        )
+        pinned = {k: spell(lookup(params, k)) for k in self.pinned}
+        seeds = lookup(params, self.seeds)
+        out = []
+        for combo in itertools.product(*(lookup(params, v) for v in self.sweep.values())):
+            overrides = pinned | {k: str(v) for k, v in zip(self.sweep, combo, strict=True)}
+            name = runs.stage_run_name(self.method, overrides, self.pseudo_from)
+            out += [(self.dataset, st, name, int(k)) for st in settings for k in seeds]
+        return out
+
+
+def spell(value: Any) -> str:
+    """A params.yaml value as a command-line override (``1.0`` -> ``1``, as DVC spells it)."""
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
 
 def _table1(file: str, ds: str, seeds: str, title: str) -> list[Group]:
     """Table 1's runs (Table 7 on LA): the bounds, Single (+Ent), Decoupled."""
@@ -509,14 +530,11 @@ CONVERGENCE_ROWS = (
 
 def convergence_runs(dataset: str, params: dict[str, Any]) -> list[tuple[Row, str, str, int]]:
     """(row, setting, run, seed) of every convergence run of ``dataset``, row by row."""
-    out = []
-    for row in CONVERGENCE_ROWS:
-        g = group(row.group, dataset)
-        settings = lookup(params, g.settings) if isinstance(g.settings, str) else g.settings
-        for steps in lookup(params, g.sweep["steps"]):
-            run = runs.run_name(g.method, {"steps": str(steps)})
-            out += [(row, s, run, int(k)) for s in settings for k in lookup(params, g.seeds)]
-    return out
+    return [
+        (row, setting, run, seed)
+        for row in CONVERGENCE_ROWS
+        for _, setting, run, seed in group(row.group, dataset).runs(params)
+    ]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -66,14 +66,14 @@ def test_simulate_rejects_impossible_plans(items) -> None:
 
 
 def test_every_catalog_group_expands_to_repro_run_count() -> None:
-    """``group_runs`` (the runs whose timing.json is read) agrees with repro.py's count."""
+    """``Group.runs`` (the runs whose timing.json is read) agrees with repro.py's count."""
     from mixseg import experiments
 
     params = load_params()
     repro = repro_schedule.load_repro()
     plan = repro.make_plan(params)
     for g in experiments.groups(params):
-        runs = repro_schedule.group_runs(g, params)
+        runs = g.runs(params)
         assert len(runs) == len(set(runs)) == repro._runs(g, params), g.stage
     covered = {g.stage for it in plan for g in repro_schedule.item_groups(it, params)}
     assert covered == {g.stage for g in experiments.groups(params) if repro._runs(g, params)}
@@ -139,7 +139,7 @@ def _fabricate_timings(params, seconds: float, skip: int = 0) -> int:
 
     from mixseg import experiments, paths
 
-    keys = [k for g in experiments.groups(params) for k in repro_schedule.group_runs(g, params)]
+    keys = [k for g in experiments.groups(params) for k in g.runs(params)]
     for key in keys[skip:]:
         f = paths.timing_file(*key)
         f.parent.mkdir(parents=True, exist_ok=True)
