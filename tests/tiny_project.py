@@ -17,6 +17,7 @@ from mixseg.report import outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "params.tiny.yaml"
+TIMEOUT = 1800  # seconds a command may take (the whole tiny pipeline takes ~4 min)
 
 
 def apply_fixture(params: dict[str, Any], fixture: Path = FIXTURE) -> dict[str, Any]:
@@ -37,10 +38,9 @@ def apply_fixture(params: dict[str, Any], fixture: Path = FIXTURE) -> dict[str, 
     return params
 
 
-def run(args: list[str], cwd: Path, returncode: int = 0) -> str:
-    """Run ``args`` in ``cwd`` with this interpreter's venv first on PATH (as `make` does);
-    its stdout. Fails the test, with the output's tail, on an exit status other than
-    ``returncode``."""
+def env() -> dict[str, str]:
+    """The environment commands of a tiny project run in: this interpreter's venv first on PATH
+    (as `make` does), no analytics or Studio, and a git identity for DVC's commits."""
     env = dict(os.environ, DVC_NO_ANALYTICS="1", DVC_STUDIO_OFFLINE="1")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.update(
@@ -49,7 +49,26 @@ def run(args: list[str], cwd: Path, returncode: int = 0) -> str:
         GIT_COMMITTER_NAME="t",
         GIT_COMMITTER_EMAIL="t@t",
     )
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    return env
+
+
+def run(args: list[str], cwd: Path, returncode: int = 0, timeout: float = TIMEOUT) -> str:
+    """Run ``args`` in ``cwd`` (in :func:`env`, stdin closed); its stdout. Fails the test, with
+    the output's tail, on an exit status other than ``returncode`` or after ``timeout`` seconds
+    (the command is killed: a hung command must fail the suite, not stall it)."""
+    try:
+        proc = subprocess.run(
+            args,
+            cwd=cwd,
+            env=env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as e:
+        out = b"\n".join(x[-3000:] for x in (e.stdout, e.stderr) if x).decode(errors="replace")
+        raise AssertionError(f"{args} still running after {timeout:.0f} s (killed):\n{out}") from e
     assert proc.returncode == returncode, (
         f"{args} exited with {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -212,20 +213,67 @@ def _exp_params(shown: list, key: str) -> list:
     return found
 
 
-def test_queued_experiments(repo):
+def test_queued_experiments(repo, tmp_path):
     """`dvc exp run --queue` + `dvc queue start -j 2`: two experiments run side by side, each in
     a temporary clone, then `dvc exp show --json` has their params and metrics. λsp is read by
     one run only (SSCO): each experiment re-runs it and the tables."""
     dvc = [sys.executable, "-m", "dvc"]
     _run(dvc + ["exp", "run", "--queue", "-S", "lambda_sp=0.25,0.75"], repo)
-    _run(dvc + ["queue", "start", "-j", "2"], repo)
-    deadline = time.monotonic() + 600
-    while re.search(r"\b(Queued|Running)\b", status := _run(dvc + ["queue", "status"], repo)):
-        assert time.monotonic() < deadline, status
-        time.sleep(3)
-    assert "Failed" not in status, status
+    # The workers are daemons that inherit `dvc queue start`'s stdout: a pipe would keep it
+    # open (and _run waiting) for as long as they live, so its output goes to a file.
+    with open(tmp_path / "queue-start.log", "wb") as log:
+        started = subprocess.run(
+            dvc + ["queue", "start", "-j", "2"],
+            cwd=repo,
+            env=tiny_project.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
+    assert started.returncode == 0, (tmp_path / "queue-start.log").read_text()
+    try:
+        deadline = time.monotonic() + 900
+        while re.search(r"\b(Queued|Running)\b", status := _queue_status(repo)):
+            assert time.monotonic() < deadline, _queue_report(repo, status)
+            time.sleep(3)
+        assert "Failed" not in status, _queue_report(repo, status)
+    finally:
+        # Never leave workers behind (they would compete with the next tests for the cores).
+        subprocess.run(
+            dvc + ["queue", "stop", "--kill"],
+            cwd=repo,
+            env=tiny_project.env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+        )
     shown = json.loads(_run(dvc + ["exp", "show", "--json"], repo))
     assert sorted(v for v in _exp_params(shown, "lambda_sp") if v != 0.5) == [0.25, 0.75]
+
+
+def _queue_status(repo: Path) -> str:
+    return _run([sys.executable, "-m", "dvc", "queue", "status"], repo, timeout=120)
+
+
+def _queue_report(repo: Path, status: str) -> str:
+    """What a failed or stuck queue leaves to read: its status, each task's log (`dvc queue
+    logs`) and the workers' own output files."""
+    parts = [status]
+    for name in re.findall(r"^(\w+)\s", status, flags=re.M):
+        proc = subprocess.run(
+            [sys.executable, "-m", "dvc", "queue", "logs", name],
+            cwd=repo,
+            env=tiny_project.env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        parts.append(f"--- dvc queue logs {name}\n{(proc.stdout + proc.stderr)[-2000:]}")
+    for out in sorted((repo / ".dvc" / "tmp" / "exps").rglob("*.out")):
+        parts.append(f"--- {out.relative_to(repo)}\n{out.read_text(errors='replace')[-2000:]}")
+    return "\n".join(parts)
 
 
 def test_exp_run_and_exp_show(repo):
