@@ -2,12 +2,14 @@
 
 Scratch checkpoint: every ``checkpoint_every`` steps the full state (weights of the network and
 of the method's extra modules, optimiser, scheduler, gradient scaler, step, torch RNG, metric
-history) is written atomically to a file *outside* the stage's outputs, because DVC deletes a
-stage's outputs before re-running it. It carries the hash of the run's resolved configuration:
-a re-run with the same configuration continues from it, any other configuration ignores it.
+history, the weights ``selection`` keeps so far) is written atomically to a file *outside* the
+stage's outputs, because DVC deletes a stage's outputs before re-running it. It carries the
+hash of the run's resolved configuration: a re-run with the same configuration continues from
+it, any other configuration ignores it.
 
 ``model.pt`` (a DVC output) holds the weights, the resolved configuration and what is needed to
-rebuild the network; it loads with ``torch.load(weights_only=True)`` (``evaluate.load_model``).
+rebuild the network, and under ``select_head: each`` the weights kept for each other head; it
+loads with ``torch.load(weights_only=True)`` (``evaluate.load_model``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +26,7 @@ from torch import nn
 
 from mixseg import atomic
 from mixseg.methods.base import Method
+from mixseg.selection import Selection
 
 log = logging.getLogger(__name__)
 
@@ -45,40 +47,6 @@ def config_hash(resolved: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()[:16]
 
 
-@dataclasses.dataclass
-class Best:
-    """Which weights a run keeps (``train.select``). With a ``key`` (``val/dsc_<head>``):
-    those of the validation with the highest score, of equal scores the first, a NaN never
-    wins (``select: best``). Without (``select: last``): the weights after the last step.
-
-    ``weights`` is a copy of the network's state at validation step ``step``.
-    """
-
-    key: str | None
-    step: int = 0
-    score: float = -math.inf
-    weights: dict[str, torch.Tensor] | None = None
-
-    def offer(self, rec: dict[str, Any], model: nn.Module) -> None:
-        """Keep ``model``'s weights if ``rec`` (a logged record) holds a better score."""
-        score = None if self.key is None else rec.get(self.key)
-        if score is None or not score > self.score:
-            return
-        self.step, self.score = int(rec["step"]), float(score)
-        self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-    def restore(self, model: nn.Module) -> None:
-        """Put the kept weights back into ``model`` (nothing to do for ``last``)."""
-        if self.weights is not None:
-            model.load_state_dict(self.weights)
-
-    def summary(self, steps: int) -> dict[str, Any]:
-        """What ``train.json`` records of the selection, for a run of ``steps`` steps."""
-        if self.key is None:
-            return {"select": "last", "step": steps}
-        return {"select": "best", "step": self.step, self.key: self.score}
-
-
 @dataclasses.dataclass(frozen=True)
 class Scratch:
     """The scratch checkpoint file of one run and the configuration hash it must match."""
@@ -86,7 +54,9 @@ class Scratch:
     path: Path
     config_hash: str
 
-    def save(self, state: Resumable, step: int, history: list[dict[str, Any]], best: Best) -> None:
+    def save(
+        self, state: Resumable, step: int, history: list[dict[str, Any]], best: Selection
+    ) -> None:
         """Write the state after ``step`` steps, with the weights ``best`` keeps so far
         (atomically: a crash keeps the previous file)."""
         atomic.torch_save(
@@ -106,7 +76,7 @@ class Scratch:
         )
 
     def resume(
-        self, state: Resumable, device: torch.device, best: Best
+        self, state: Resumable, device: torch.device, best: Selection
     ) -> tuple[int, list[dict[str, Any]]]:
         """Restore ``state``, ``best`` and the torch RNG from the checkpoint if there
         is one of this configuration. Returns (steps already done, their metric history):
@@ -125,22 +95,33 @@ class Scratch:
         state.scaler.load_state_dict(saved["scaler"])
         torch.set_rng_state(saved["rng"])
         if saved.get("best") is not None:
-            for field, value in saved["best"].items():
-                setattr(best, field, value)
+            best.load(saved["best"])
         log.info("resuming from %s at step %d", self.path, saved["step"])
         return saved["step"], saved["history"]
 
 
-def save_model(path: Path, state: Resumable, resolved: dict[str, Any], *, dims: int) -> None:
+def save_model(
+    path: Path,
+    state: Resumable,
+    resolved: dict[str, Any],
+    *,
+    dims: int,
+    head_weights: dict[str, dict[str, torch.Tensor]] | None = None,
+) -> None:
     """The final ``model.pt``: weights, the resolved configuration and the network's shape
-    (decoders per network and networks, from ``state.method``)."""
-    atomic.torch_save(
-        {
-            "model": state.model.state_dict(),
-            "config": resolved,
-            "n_decoders": state.method.n_decoders,
-            "n_networks": state.method.n_networks,
-            "dims": dims,
-        },
-        path,
-    )
+    (decoders per network and networks, from ``state.method``).
+
+    ``head_weights`` (``select_head: each``): head -> the whole network's weights kept for
+    that head, for the heads other than the evaluated one, whose weights are ``model`` as
+    always (``evaluate.load_head_models`` reads both). Without it (or empty) the file holds
+    exactly the keys it always had."""
+    saved: dict[str, Any] = {
+        "model": state.model.state_dict(),
+        "config": resolved,
+        "n_decoders": state.method.n_decoders,
+        "n_networks": state.method.n_networks,
+        "dims": dims,
+    }
+    if head_weights:
+        saved["head_weights"] = head_weights
+    atomic.torch_save(saved, path)

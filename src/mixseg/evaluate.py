@@ -4,7 +4,9 @@ Each test case (an ACDC patient x ED/ES frame, or a Left-Atrium volume) is segme
 by slice, stacked into its volume; 3D: sliding window, ``infer``);
 DSC and HD95 are computed in 3D on the preprocessed grid with its voxel spacing, so HD95 is in
 mm (``metrics.py`` documents the empty-prediction policy). Every head of the run is evaluated:
-``teacher`` (single-branch models have only this one), ``student`` and ``ensemble``.
+``teacher`` (single-branch models have only this one), ``student`` and ``ensemble``, each with
+the weights the run kept for it (``load_head_models``: one set for every head, or, under
+``train.select_head: each``, each head's own).
 
 Outputs: a per-case CSV (one row per case and head), a summary JSON with, per head, the mean
 and the (population) standard deviation over test cases (tables average these over seeds), and
@@ -33,14 +35,40 @@ from mixseg.models import build_model
 def load_model(
     model_file: Path, device: torch.device | None = None
 ) -> tuple[torch.nn.Module, dict]:
-    """Rebuild a trained network from ``model.pt`` (loaded with ``weights_only=True``).
+    """Rebuild a trained network from ``model.pt`` (loaded with ``weights_only=True``), with
+    its usual weights (those of the evaluated head).
 
     Returns:
         (model in eval mode, resolved configuration of its run).
     """
     state = torch.load(model_file, map_location=device or "cpu", weights_only=True)
-    cfg = state["config"]
-    tp = cfg["train"]
+    return _network(state, state["model"], device), state["config"]
+
+
+def load_head_models(
+    model_file: Path, device: torch.device | None = None
+) -> tuple[dict[str, torch.nn.Module], dict]:
+    """Each head's network from ``model.pt``: a head listed in ``head_weights``
+    (``select_head: each``) gets a network of its own weights, every other head shares the
+    network of the usual weights (all of them, without ``head_weights``).
+
+    Returns:
+        (head -> model in eval mode, for every head of the network; resolved configuration).
+    """
+    state = torch.load(model_file, map_location=device or "cpu", weights_only=True)
+    main = _network(state, state["model"], device)
+    own = state.get("head_weights", {})
+    models = {
+        h: _network(state, own[h], device) if h in own else main for h in heads_of(main.n_decoders)
+    }
+    return models, state["config"]
+
+
+def _network(
+    state: dict[str, Any], weights: dict[str, torch.Tensor], device: torch.device | None
+) -> torch.nn.Module:
+    """The network ``state`` (a loaded ``model.pt``) describes, holding ``weights``."""
+    tp = state["config"]["train"]
     dims = state.get("dims", 2)
     model = build_model(
         dims=dims,
@@ -49,10 +77,19 @@ def load_model(
         padding=tp["padding"],
         n_networks=state.get("n_networks", 1),
     )
-    model.load_state_dict(state["model"])
+    model.load_state_dict(weights)
     layout = torch.channels_last if dims == 2 else torch.contiguous_format
     model.to(device or "cpu", memory_format=layout).eval()
-    return model, cfg
+    return model
+
+
+def _by_network(models: dict[str, torch.nn.Module]) -> list[tuple[torch.nn.Module, list[str]]]:
+    """The distinct networks of ``models`` with the heads each one predicts, in head order:
+    one forward pass per network and case serves all its heads."""
+    groups: dict[int, tuple[torch.nn.Module, list[str]]] = {}
+    for head, model in models.items():
+        groups.setdefault(id(model), (model, []))[1].append(head)
+    return list(groups.values())
 
 
 def evaluate_run(
@@ -60,17 +97,20 @@ def evaluate_run(
 ) -> tuple[list[dict], dict, list[dict]]:
     """Per-case rows, the summary and the qualitative slice records (``slices.pick``) of one
     run (see module docstring)."""
-    model, cfg = load_model(model_file)
+    models, cfg = load_head_models(model_file)
     meta = datasets.read_splits(dataset)
     cases = datasets.val_cases(dataset, meta, split)
-    heads = heads_of(model.n_decoders)
+    heads = tuple(models)
     tp = cfg["train"]
     rows: list[dict[str, Any]] = []
-    shown, kept, head_shown = slices.chosen_cases(meta), [], inference_head(model.n_decoders)
+    head_shown = inference_head(models[heads[0]].n_decoders)
+    shown, kept = slices.chosen_cases(meta), []
     for case in cases:
-        probs = predict_heads(
-            model, case.image, heads, window=tp.get("patch"), stride=tp.get("stride")
-        )
+        probs: dict[str, np.ndarray] = {}
+        for model, its_heads in _by_network(models):
+            probs |= predict_heads(
+                model, case.image, its_heads, window=tp.get("patch"), stride=tp.get("stride")
+            )
         if case.case_id in shown:
             kept.append(
                 slices.pick(case.case_id, case.image, case.label, head_shown, probs[head_shown])

@@ -3,7 +3,8 @@
 Heads: ``teacher`` (output 0; the only one of a single-branch model), ``student`` (output 1) and
 ``ensemble`` (the mean of the two softmax maps, paper Table 1). The outputs are a dual model's
 decoders or a co-training model's networks (``models.CoNets``). One forward pass gives every
-head (``predict_heads``): validation and evaluation never run the network once per head.
+head (``predict_heads``): validation and evaluation never run the network once per head (under
+``train.select_head: each`` evaluation runs each head's own weights, one network per head).
 
 3D (Left Atrium): windows of the training patch size, averaged softmax where they overlap
 (UA-MT's ``test_single_case``; ``sliding.sliding_window``).

@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from mixseg import atomic, checkpoint, paths
+from mixseg import atomic, checkpoint, paths, selection
 from mixseg.config import TrainParams
 from mixseg.data import datasets
 from mixseg.data.batch import Batch
@@ -277,10 +277,15 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
                 scratch.save(trainer, done, history, best)
             if max_steps is not None and max_steps <= done < steps:
                 return {"interrupted_at": done}
+    head_weights = best.others(trainer.model)  # before restore: it may need the last weights
     best.restore(trainer.model)
     summary = _summary(steps, trainer, sampler, history) | {"selected": best.summary(steps)}
     checkpoint.save_model(
-        out_dir / "model.pt", trainer, run.config(), dims=datasets.DIMS[run.dataset]
+        out_dir / "model.pt",
+        trainer,
+        run.config(),
+        dims=datasets.DIMS[run.dataset],
+        head_weights=head_weights,
     )
     where = (run.dataset, run.setting, run.name, run.seed)
     atomic.write_json(paths.train_summary(*where), summary)
@@ -290,15 +295,15 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
     return summary | timing
 
 
-def _best(run: Run) -> checkpoint.Best:
+def _best(run: Run) -> selection.Selection:
     """What ``train.select: best`` compares: the Dice of the head the run is evaluated with,
     the student of a dual-branch network (the reference code's choice), the ensemble of
     co-trained networks (Table 3 reads it), else the only head."""
     if run.tp.select == "last":
-        return checkpoint.Best(None)
+        return selection.Best(None)
     recipe = run.recipe
     head = ENSEMBLE if recipe.n_networks > 1 else inference_head(recipe.outputs())
-    return checkpoint.Best(f"val/dsc_{head}")
+    return selection.Best(f"val/dsc_{head}")
 
 
 def _record(

@@ -1,0 +1,152 @@
+"""``selection``: which validation's weights ``train.select: best`` keeps, for the evaluated
+head (``Best``) or for each head (``EachHead``, ``train.select_head: each``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from mixseg.selection import Best, EachHead
+
+
+def test_keeps_the_first_highest_score_and_a_copy_of_the_weights():
+    net = nn.Linear(1, 1)
+    best = Best("val/dsc_student")
+    for step, score in [(1, 0.5), (2, 0.7), (3, 0.7), (4, math.nan), (5, 0.6)]:
+        with torch.no_grad():
+            net.weight.fill_(step)
+        best.offer({"step": step, "val/dsc_student": score}, net)
+    best.offer({"step": 6, "train/loss": 0.1}, net)  # a record without validation
+    assert (best.step, best.score) == (2, 0.7)
+    assert best.weights["weight"].item() == 2.0  # not the network's current weights (6)
+    assert best.summary(6) == {"select": "best", "step": 2, "val/dsc_student": 0.7}
+    net.weight.data.fill_(9.0)
+    best.restore(net)
+    assert net.weight.item() == 2.0
+
+
+def test_last_keeps_nothing():
+    net = nn.Linear(1, 1)
+    best = Best(None)
+    best.offer({"step": 3, "val/dsc_teacher": 0.9}, net)
+    assert best.weights is None
+    before = net.weight.clone()
+    best.restore(net)
+    assert torch.equal(net.weight, before)
+    assert best.summary(8) == {"select": "last", "step": 8}
+
+
+def test_nothing_kept_before_a_validation():
+    best = Best("val/dsc_teacher")
+    best.offer({"step": 1, "val/dsc_teacher": math.nan}, nn.Linear(1, 1))
+    assert best.weights is None and best.score == -math.inf
+
+
+# (step, teacher, student, ensemble) validation Dice; step 5 logs no validation.
+HISTORY = [(1, 0.2, 0.5, 0.3), (2, 0.4, 0.3, 0.6), (3, 0.8, math.nan, 0.6), (4, 0.8, 0.4, 0.5)]
+
+
+def _offer_history(each: EachHead, net: nn.Linear, history=HISTORY) -> None:
+    """Offer ``history`` with the network's weight set to the step number at each step."""
+    for step, *scores in history:
+        with torch.no_grad():
+            net.weight.fill_(step)
+        heads = ("teacher", "student", "ensemble")
+        rec = {f"val/dsc_{h}": s for h, s in zip(heads, scores, strict=True)}
+        each.offer({"step": step, **rec}, net)
+
+
+def test_each_head_keeps_the_weights_of_its_own_best_step():
+    """Teacher: 0.8 first at step 3 (tie at 4); student: 0.5 at step 1 (NaN at 3 never wins);
+    ensemble: 0.6 first at step 2 (tie at 3). Each keeps its own copy of the network."""
+    net = nn.Linear(1, 1)
+    each = EachHead.of("student", ("teacher", "student", "ensemble"))
+    _offer_history(each, net)
+    net.weight.data.fill_(5.0)
+    each.offer({"step": 5, "train/loss": 0.1}, net)
+    kept = {h: (b.step, b.score, b.weights["weight"].item()) for h, b in each.heads.items()}
+    assert kept == {"teacher": (3, 0.8, 3.0), "student": (1, 0.5, 1.0), "ensemble": (2, 0.6, 2.0)}
+    assert each.summary(5) == {
+        "select": "best",
+        "step": 1,
+        "val/dsc_student": 0.5,
+        "select_head": "each",
+        "heads": {
+            "teacher": {"step": 3, "val/dsc_teacher": 0.8},
+            "student": {"step": 1, "val/dsc_student": 0.5},
+            "ensemble": {"step": 2, "val/dsc_ensemble": 0.6},
+        },
+    }
+    others = each.others(net)
+    assert {h: w["weight"].item() for h, w in others.items()} == {"teacher": 3.0, "ensemble": 2.0}
+    each.restore(net)  # the evaluated head's weights go into the network (model.pt's "model")
+    assert net.weight.item() == 1.0
+
+
+SCORE = st.sampled_from([0.0, 0.25, 0.5, 0.75, math.nan])  # ties and NaNs are frequent
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(SCORE, SCORE, SCORE), min_size=1, max_size=8))
+def test_each_head_is_the_best_of_that_head_alone(rows):
+    """What ``EachHead`` keeps for a head is what a ``Best`` of that head alone keeps, step
+    and weights."""
+    history = [(i + 1, *row) for i, row in enumerate(rows)]
+    each = EachHead.of("student", ("teacher", "student", "ensemble"))
+    _offer_history(each, nn.Linear(1, 1), history)
+    for col, head in enumerate(("teacher", "student", "ensemble")):
+        alone, net = Best(f"val/dsc_{head}"), nn.Linear(1, 1)
+        for step, *row in history:
+            net.weight.data.fill_(step)
+            alone.offer({"step": step, f"val/dsc_{head}": row[col]}, net)
+        mine = each.heads[head]
+        assert (mine.step, mine.score) == (alone.step, alone.score)
+        assert (mine.weights is None) == (alone.weights is None)
+        if alone.weights is not None:
+            assert torch.equal(mine.weights["weight"], alone.weights["weight"])
+
+
+def test_a_head_never_scored_keeps_the_last_weights():
+    """As ``Best`` without a score restores nothing (the last weights stay)."""
+    net = nn.Linear(1, 1)
+    each = EachHead.of("student", ("teacher", "student", "ensemble"))
+    net.weight.data.fill_(1.0)
+    each.offer({"step": 1, "val/dsc_student": 0.5, "val/dsc_ensemble": 0.4}, net)
+    net.weight.data.fill_(2.0)
+    others = each.others(net)
+    assert others["teacher"]["weight"].item() == 2.0 and others["ensemble"]["weight"].item() == 1.0
+
+
+def test_each_head_resumes_from_its_saved_state():
+    """The scratch checkpoint saves ``dataclasses.asdict`` and resumes with ``load``: offering
+    the rest of the history then keeps what an uninterrupted tracker keeps."""
+    net = nn.Linear(1, 1)
+    straight = EachHead.of("student", ("teacher", "student", "ensemble"))
+    _offer_history(straight, net)
+    first = EachHead.of("student", ("teacher", "student", "ensemble"))
+    _offer_history(first, net, HISTORY[:2])
+    buf = io.BytesIO()
+    torch.save(dataclasses.asdict(first), buf)
+    buf.seek(0)
+    resumed = EachHead.of("student", ("teacher", "student", "ensemble"))
+    resumed.load(torch.load(buf, weights_only=False))
+    _offer_history(resumed, net, HISTORY[2:])
+    assert resumed.summary(4) == straight.summary(4)
+    for head, best in straight.heads.items():
+        assert torch.equal(resumed.heads[head].weights["weight"], best.weights["weight"])
+
+
+def test_evaluated_head_must_be_one_of_the_heads():
+    with pytest.raises(ValueError, match="evaluated head 'student'"):
+        EachHead.of("student", ("teacher",))
+
+
+def test_best_keeps_nothing_for_other_heads():
+    assert Best("val/dsc_student").others(nn.Linear(1, 1)) == {}
