@@ -112,6 +112,12 @@ class TrainParams:
     ``select``: which weights the run keeps: ``best``, those of the validation with the highest
     Dice of the run's inference head (the student of a dual-branch run; the reference code
     keeps the best epoch of its bottom branch), or ``last``, those after the last step.
+    ``select_head``: with ``select: best``, whose best validation decides: ``evaluated``, the
+    inference head's, and every head is reported with those weights (the reference code's one
+    checkpoint); ``each``, every head keeps the network's weights at its own best validation
+    (``selection.EachHead``; ``model.pt`` then holds one copy per head). Networks with one head
+    and co-trained networks (selected on their ensemble) keep one set either way. ``select:
+    last`` keeps the last weights for every head: ``each`` with it is rejected as inconsistent.
     """
 
     base: int  # channels of the first encoder block (64 in the paper)
@@ -132,6 +138,14 @@ class TrainParams:
     checkpoint_every: int
     threads: int | None
     select: Literal["best", "last"]
+    select_head: Literal["evaluated", "each"]
+
+    def __post_init__(self) -> None:
+        if self.select == "last" and self.select_head == "each":
+            raise ConfigError(
+                "select_head: each picks each head's best validation, but select: last keeps"
+                " the last weights: set select: best, or select_head: evaluated"
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,8 +216,9 @@ def build(cls: type, raw: Any, where: str) -> Any:
     """Build dataclass ``cls`` from a mapping, rejecting missing and unknown keys.
 
     Raises:
-        ConfigError: ``raw`` is not a mapping, lacks a field, has an unknown key or a value of
-            the wrong type. The message names the dotted path in ``params.yaml``.
+        ConfigError: ``raw`` is not a mapping, lacks a field, has an unknown key, a value of
+            the wrong type or values that contradict each other (the dataclass's
+            ``__post_init__``). The message names the dotted path in ``params.yaml``.
     """
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping, got {raw!r}")
@@ -215,7 +230,11 @@ def build(cls: type, raw: Any, where: str) -> Any:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; expected {names}")
     if missing:
         raise ConfigError(f"{where}: missing key(s) {missing}")
-    return cls(**{n: _convert(hints[n], raw[n], f"{where}.{n}") for n in names})
+    values = {n: _convert(hints[n], raw[n], f"{where}.{n}") for n in names}
+    try:
+        return cls(**values)
+    except ConfigError as exc:  # a check across fields (``__post_init__``)
+        raise ConfigError(f"{where}: {exc}") from exc
 
 
 def read_params(path: Path = PARAMS_FILE) -> dict[str, Any]:

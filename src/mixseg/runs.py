@@ -247,11 +247,21 @@ class Run:
             "overrides": self.overrides,
             "pseudo_from": self.pseudo_from,
             "hyper": dataclasses.asdict(self.hp),
-            "train": dataclasses.asdict(self.tp),
+            "train": _train_config(self.tp),
             "train_key": self.train_key,
             "preprocess": dataclasses.asdict(self.preprocess),
             "versions": {"mixseg": __version__, "torch": str(torch.__version__)},
         }
+
+
+def _train_config(tp: config.TrainParams) -> dict[str, Any]:
+    """``tp`` as the resolved configuration records it: without ``select_head`` at its default
+    ``evaluated`` (the behaviour from before the key existed), so that the configuration hash
+    and ``model.pt`` of every run that does not ask for ``each`` stay byte-identical."""
+    train = dataclasses.asdict(tp)
+    if train["select_head"] == "evaluated":
+        del train["select_head"]
+    return train
 
 
 def resolve_run(

@@ -298,11 +298,17 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
 def _best(run: Run) -> selection.Selection:
     """What ``train.select: best`` compares: the Dice of the head the run is evaluated with,
     the student of a dual-branch network (the reference code's choice), the ensemble of
-    co-trained networks (Table 3 reads it), else the only head."""
+    co-trained networks (Table 3 reads it), else the only head. With ``select_head: each``, a
+    dual-branch network's every head its own Dice (``selection.EachHead``); co-trained
+    networks and single heads keep their one selection."""
     if run.tp.select == "last":
         return selection.Best(None)
     recipe = run.recipe
-    head = ENSEMBLE if recipe.n_networks > 1 else inference_head(recipe.outputs())
+    if recipe.n_networks > 1:
+        return selection.Best(f"val/dsc_{ENSEMBLE}")
+    head, heads = inference_head(recipe.outputs()), recipe.heads()
+    if run.tp.select_head == "each" and len(heads) > 1:
+        return selection.EachHead.of(head, heads)
     return selection.Best(f"val/dsc_{head}")
 
 

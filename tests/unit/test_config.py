@@ -87,3 +87,28 @@ def test_read_params_errors(tmp_path):
     bad.write_text("a: [1, 2\n")
     with pytest.raises(config.ConfigError, match="not valid YAML"):
         config.read_params(bad)
+
+
+def _train(**kw):
+    """A valid ``train`` section (the cpu preset's ACDC one) with ``kw`` replaced."""
+    params = config.read_params(ROOT / "params.yaml")
+    return {**config.lookup(params, "presets.cpu.acdc.train"), **kw}
+
+
+def test_select_head_values_and_combinations():
+    """``select_head``: ``evaluated`` or ``each``; ``each`` needs ``select: best`` (with
+    ``last`` there is no best step to choose per head): the error names the section."""
+    for select in ("best", "last"):
+        tp = config.build(config.TrainParams, _train(select=select), "t")
+        assert tp.select_head == "evaluated"  # the default of every preset
+    assert config.build(config.TrainParams, _train(select_head="each"), "t").select_head == "each"
+    with pytest.raises(config.ConfigError, match=r"t.select_head: 'best' is not one of"):
+        config.build(config.TrainParams, _train(select_head="best"), "t")
+    with pytest.raises(config.ConfigError, match=r"^presets.x.train: select_head: each .* last"):
+        config.build(
+            config.TrainParams, _train(select="last", select_head="each"), "presets.x.train"
+        )
+    raw = _train()
+    del raw["select_head"]
+    with pytest.raises(config.ConfigError, match=r"missing key\(s\) \['select_head'\]"):
+        config.build(config.TrainParams, raw, "t")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from mixseg import runs
@@ -175,3 +177,26 @@ def test_existing_run_names_are_unchanged_by_the_study_keys():
     assert runs.run_name("kl_ent", {"steps": "9", "mixed_forward": "joint", "lambda_kd": "1"}) == (
         "kl_ent-lkd1-mfjoint-n9"
     )
+
+
+def test_select_head_is_recorded_only_when_not_the_default():
+    """``train.select_head: evaluated`` (the default) is left out of the resolved configuration:
+    the runs that do not ask for ``each`` keep their configuration hash and model.pt bytes;
+    ``each`` is recorded, so it is another configuration (no resume from the other's scratch)."""
+    import copy
+
+    from mixseg import checkpoint, config
+
+    params = config.read_params(config.PARAMS_FILE)
+    args = dict(dataset="acdc", method="kl_ent", setting="set3", seed=0, overrides={"ratio": "5"})
+    default = runs.resolve_run(params, **args)
+    assert default.tp.select_head == "evaluated" and "select_head" not in default.config()["train"]
+    assert default.config()["train"] | {"select_head": "evaluated"} == dataclasses.asdict(
+        default.tp
+    )
+    each_params = copy.deepcopy(params)
+    config.lookup(each_params, default.train_key)["select_head"] = "each"
+    each = runs.resolve_run(each_params, **args)
+    assert each.config()["train"] == dataclasses.asdict(each.tp)
+    assert each.config()["train"]["select_head"] == "each"
+    assert checkpoint.config_hash(each.config()) != checkpoint.config_hash(default.config())

@@ -41,6 +41,7 @@ TRAIN = {
     "checkpoint_every": 2,
     "threads": None,
     "select": "last",
+    "select_head": "evaluated",
 }
 # Rotation about z, a shear and a translation: nothing a diagonal-affine shortcut would survive.
 ODD_AFFINE = np.array(

@@ -39,6 +39,7 @@ TP = TrainParams(
     checkpoint_every=2,
     threads=None,
     select="last",
+    select_head="evaluated",
 )
 HP = HyperParams(
     lambda_w=0.1,
@@ -224,3 +225,141 @@ def test_resume_keeps_the_best_weights(project):
 def test_last_keeps_the_last_weights(project):
     summary = _fit("last")
     assert summary["selected"] == {"select": "last", "step": TP.steps}
+
+
+MODEL_KEYS = {"model", "config", "n_decoders", "n_networks", "dims"}
+
+
+def test_default_select_head_leaves_model_pt_and_train_json_as_they_were(project):
+    """``select_head: evaluated`` (the default) writes the keys model.pt and train.json had
+    before the parameter existed, and the resolved configuration does not name it (so the
+    configuration hash, the scratch checkpoint's and model.pt's bytes are unchanged)."""
+    summary = _fit("default", tp=dataclasses.replace(TP, val_every=1, select="best"))
+    state = torch.load(paths.run_dir("acdc", "set1", "default", 0) / "model.pt", weights_only=True)
+    assert set(state) == MODEL_KEYS
+    assert "select_head" not in state["config"]["train"]
+    assert set(summary["selected"]) == {"select", "step", "val/dsc_student"}
+
+
+def test_each_head_is_saved_and_evaluated_with_its_own_best_weights(project):
+    """``select_head: each``: model.pt's usual weights are the student's (the evaluated head),
+    ``head_weights`` the teacher's and the ensemble's; re-validating each head with its own
+    weights gives exactly the score train.json records for it, at its own step."""
+    from mixseg.data import datasets
+    from mixseg.evaluate import load_head_models
+    from mixseg.train import validate
+
+    tp = dataclasses.replace(TP, val_every=1, select="best", select_head="each")
+    chosen = _fit("each", tp=tp)["selected"]
+    out = paths.run_dir("acdc", "set1", "each", 0) / "model.pt"
+    state = torch.load(out, weights_only=True)
+    assert set(state) == MODEL_KEYS | {"head_weights"}
+    assert set(state["head_weights"]) == {"teacher", "ensemble"}
+    assert state["config"]["train"]["select_head"] == "each"
+    curves = paths.live_dir("acdc", "set1", "each", 0) / "plots" / "metrics" / "val"
+    models, _ = load_head_models(out)
+    val = datasets.val_cases("acdc", datasets.read_splits("acdc"), "val")
+    for head in ("teacher", "student", "ensemble"):
+        key = f"val/dsc_{head}"
+        lines = (curves / f"dsc_{head}.tsv").read_text().splitlines()[1:]
+        scores = [float(line.split("\t")[-1]) for line in lines]
+        mine = chosen["heads"][head]
+        assert mine[key] == max(scores) and mine["step"] == scores.index(max(scores)) + 1
+        assert validate(models[head], val, (head,), tp)[key] == mine[key]
+    assert (chosen["step"], chosen["val/dsc_student"]) == (
+        chosen["heads"]["student"]["step"],
+        chosen["heads"]["student"]["val/dsc_student"],
+    )
+
+
+@pytest.mark.parametrize("select_head", ["evaluated", "each"])
+def test_resumed_run_writes_the_same_bytes(project, select_head):
+    """A run interrupted after a scratch checkpoint and resumed writes byte-identical model.pt
+    and git-tracked results to the same run uninterrupted (same name: model.pt's config too)."""
+    tp = dataclasses.replace(TP, val_every=1, select="best", select_head=select_head)
+    model_pt = paths.run_dir("acdc", "set1", "again", 0) / "model.pt"
+    _fit("again", tp=tp)
+    straight = model_pt.read_bytes(), _results_bytes("again")
+    assert _fit("again", tp=tp, max_steps=4) == {"interrupted_at": 4}
+    assert _fit("again", tp=tp)["resumed_from"] == 4
+    assert (model_pt.read_bytes(), _results_bytes("again")) == straight
+
+
+def test_each_changes_nothing_for_one_head_or_co_trained_networks():
+    """``_best``: a dual branch tracks every head under ``each``; a single head and co-trained
+    networks (selected on their ensemble) keep their one selection, as with ``evaluated``."""
+    from mixseg.selection import Best, EachHead
+    from mixseg.train import _best
+
+    def best(method: str, **tp) -> Best | EachHead:
+        run = runs.Run(
+            dataset="acdc",
+            method=method,
+            name=method,
+            setting="set1",
+            seed=0,
+            ratio=2,
+            overrides={},
+            pseudo_from=None,
+            hp=HP,
+            tp=dataclasses.replace(TP, **tp),
+            train_key="presets.test.acdc.train",
+            preprocess=PRE,
+        )
+        return _best(run)
+
+    dual = best("kl_ent", select="best", select_head="each")
+    assert isinstance(dual, EachHead) and dual.evaluated == "student"
+    assert set(dual.heads) == {"teacher", "student", "ensemble"}
+    for method, head in (("lower", "teacher"), ("ssco", "ensemble")):
+        assert best(method, select="best", select_head="each") == Best(f"val/dsc_{head}")
+        assert best(method, select="best") == Best(f"val/dsc_{head}")
+    assert best("kl_ent", select="last") == Best(None)
+
+
+def _constant_heads(teacher: str, student: str) -> dict[str, torch.Tensor]:
+    """Weights of a tiny dual UNet whose every output predicts one class everywhere (final
+    convolutions zero, biases 0/5 or 8/0): ``fg`` foreground, ``bg`` background (more surely
+    than ``fg`` foreground: their mean is background)."""
+    from mixseg.models import build_model
+
+    torch.manual_seed(0)
+    weights = build_model(dims=2, base=4, n_decoders=2, padding="same").state_dict()
+    for i, cls in enumerate((teacher, student)):
+        weights[f"decoders.{i}.final.weight"].zero_()
+        weights[f"decoders.{i}.final.bias"].copy_(
+            torch.tensor([0.0, 5.0] if cls == "fg" else [8.0, 0.0])
+        )
+    return weights
+
+
+def test_evaluate_predicts_each_head_with_its_own_weights(project):
+    """model.pt's usual weights (the student's) predict background with the teacher output;
+    the teacher's own weights predict foreground with it, and so do the ensemble's with both
+    outputs. With ``head_weights`` every head predicts foreground everywhere (no empty
+    prediction, one Dice per case for all); without, the teacher and the ensemble (mean of a
+    0 and a 1 probability: background) predict nothing."""
+    from mixseg.data import datasets
+
+    def model_pt(name: str, head_weights: dict | None) -> Path:
+        tp = dataclasses.asdict(TP)
+        cfg = {"run": name, "method": "kl_ent", "setting": "set1", "seed": 0, "train": tp}
+        state = {"model": _constant_heads("bg", "fg"), "config": cfg, "n_decoders": 2}
+        if head_weights is not None:
+            state["head_weights"] = head_weights
+        path = Path(f"{name}.pt")
+        torch.save(state, path)
+        return path
+
+    own = {"teacher": _constant_heads("fg", "bg"), "ensemble": _constant_heads("fg", "fg")}
+    n = len(datasets.val_cases("acdc", datasets.read_splits("acdc"), "test"))
+    rows, each, kept = evaluate_run("acdc", model_pt("each", own))
+    dsc = {
+        h: [r["dsc"] for r in rows if r["head"] == h] for h in ("teacher", "student", "ensemble")
+    }
+    assert dsc["teacher"] == dsc["student"] == dsc["ensemble"] and min(dsc["student"]) > 0
+    assert all(each["heads"][h]["n_pred_empty"] == 0 for h in dsc)
+    assert kept and all(k["head"] == "student" for k in kept)
+    _, one, _ = evaluate_run("acdc", model_pt("one", None))
+    assert one["heads"]["student"] == each["heads"]["student"]
+    assert one["heads"]["teacher"]["n_pred_empty"] == one["heads"]["ensemble"]["n_pred_empty"] == n
