@@ -113,6 +113,7 @@ def _run_segment(args: argparse.Namespace) -> int:
         model, cfg = segment.load_checkpoint(model_file, device)
         pre = segment.preprocess_params(cfg, model_file)
         head = segment.resolve_head(model, args.head, model_file)
+        model = segment.use_head_weights(model, model_file, head)
         files = scans.collect_inputs(args.inputs, skip_dir=args.out)
     except ValueError as exc:  # DataError included
         _error(exc)

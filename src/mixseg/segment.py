@@ -8,6 +8,10 @@ or ``crop``: resample to ``spacing_mm``, then centre-crop/pad). Slices are segme
 (inverse crop/pad, then linear zoom) and thresholded at 0.5, so the mask has the scan's
 (x, y, z) shape and is written with its affine and header.
 
+The head is the run's inference head unless asked otherwise; a run trained with
+``train.select_head: each`` segments with the weights kept for the head asked for
+(``use_head_weights``).
+
 Voxel axes are used as stored, without reorientation, as in training: a scan must be a stack of
 short-axis slices along its third axis, like ACDC. Arrays are (z, y, x) inside this module (the
 project's order), (x, y, z) in NIfTI files.
@@ -150,6 +154,24 @@ def resolve_head(model: torch.nn.Module, head: str | None, model_file: Path) -> 
     if head not in heads:
         raise DataError(model_file, f"single-branch run: no {head} head (use --head teacher)")
     return head
+
+
+def use_head_weights(model: torch.nn.Module, model_file: Path, head: str) -> torch.nn.Module:
+    """``model`` holding the weights the run kept for ``head``: its own, from ``model.pt``'s
+    ``head_weights`` (``train.select_head: each``), so that ``--head teacher`` segments with
+    the weights its test scores were measured with; else the usual ones, left as they are.
+
+    Raises:
+        DataError: the head's weights do not fit the network.
+    """
+    state = torch.load(model_file, map_location="cpu", mmap=True, weights_only=True)
+    own = state.get("head_weights", {})
+    if head in own:
+        try:
+            model.load_state_dict(own[head])
+        except RuntimeError as exc:
+            raise DataError(model_file, f"cannot load the {head} head's weights ({exc})") from exc
+    return model
 
 
 def prepare_out_dir(out_dir: Path) -> Path:

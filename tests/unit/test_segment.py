@@ -385,3 +385,33 @@ def test_help_and_version_through_python_m():
         [sys.executable, "-m", "mixseg", "--version"], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == f"mixseg {__version__}"
+
+
+def _constant_teacher(foreground: bool) -> dict[str, torch.Tensor]:
+    """Weights of the tiny dual UNet whose teacher output is one class everywhere."""
+    torch.manual_seed(0)
+    weights = build_model(2, 4, 2, "same").state_dict()
+    weights["decoders.0.final.weight"].zero_()
+    weights["decoders.0.final.bias"].copy_(torch.tensor([0.0, 5.0] if foreground else [5.0, 0.0]))
+    return weights
+
+
+def test_a_head_with_its_own_weights_segments_with_them(capsys, tmp_path):
+    """``select_head: each``: ``--head teacher`` uses model.pt's ``head_weights["teacher"]``
+    (teacher: foreground everywhere), not the usual weights (teacher: background); the mask is
+    the one of a run whose usual weights are the teacher's."""
+    src = write_nifti(tmp_path / "s.nii.gz", disc_volume((24, 20, 3), (12, 10), 5), ODD_AFFINE)
+    masks = {}
+    for name, usual, own in (("each", False, True), ("usual", False, None), ("same", True, None)):
+        run_dir = save_run(tmp_path / name)
+        state = torch.load(run_dir / "model.pt", weights_only=True)
+        state["model"] = _constant_teacher(usual)
+        if own is not None:
+            state["head_weights"] = {"teacher": _constant_teacher(own)}
+        torch.save(state, run_dir / "model.pt")
+        rc, _, err = segment(capsys, "--run", run_dir, src, "--out", tmp_path / f"o-{name}",
+                             "--head", "teacher", "--device", "cpu")  # fmt: skip
+        assert rc == 0, err
+        masks[name] = np.asanyarray(nib.load(tmp_path / f"o-{name}" / "s_mask.nii.gz").dataobj)
+    assert masks["each"].any() and not masks["usual"].any()
+    assert np.array_equal(masks["each"], masks["same"])
