@@ -45,8 +45,10 @@ MIN_SLICES, MAX_SLICES = 6, 12
 PX_MAIN, PX_TAIL, P_PX_TAIL = (1.25, 1.75), (0.70, 1.92), 0.25
 FOV_MM, MATRIX = (260.0, 400.0), (160, 384)
 # Heart placement in the field of view: in-plane rotation of the canonical frame (deg) and
-# offset of the LV axis from the image centre (mm, each axis).
-ROTATION_DEG, OFFSET_MM = 45.0, 25.0
+# offset of the LV axis from the image centre (mm, each axis). The rotation is the calibration's
+# widest lever that all 80 training patients cover and 3 do not (README, "Headroom"): ±90°
+# (was ±45°) took the Lower bound (Set-3) from 80 to 67 test DSC; the Upper bound keeps 91.
+ROTATION_DEG, OFFSET_MM = 90.0, 25.0
 # Per-patient size of the whole heart (R, T, L scaled together): body size, on top of the group.
 HEART_SCALE = (0.95, 1.20)
 # Shape irregularity of the LV (std of the k = 3..5 harmonics, maximal eccentricity), papillary
