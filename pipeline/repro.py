@@ -66,53 +66,55 @@ def _runs(g: experiments.Group, params: dict) -> int:
 
 
 def make_plan(params: dict) -> list[Item]:
-    """The items, from the experiment catalog: the whole files of the long pipelines,
-    train-compare cut by kind (its proposals need the Lower-bound and KL models) and
-    train-studies by study (the convergence runs per dataset, the ablation).
+    """The items, from the experiment catalog: one per stage group (a DVC matrix), but the
+    Table 1 rows of the baselines and of ours, whose Lower-bound and KL models the proposals
+    need, and the studies' convergence runs per dataset and ablation, each one item.
 
-    In the order workers take them (when ready): the long pipelines first, the proposals as
-    soon as their models exist, the short sweeps last (most runs first) to fill the gaps.
-    Measured at the cpu preset, one thread per process (make repro from scratch, 2433 s in all):
-    baselines 18.4 min, ours 21.9, LA 13.6, proposals and self-training 3.8, the
-    semi-supervised baselines 6.3, the sweeps 7.6 (GLMI), 4.6 (SSCO), 2.4 (UA-MT).
+    In the order workers take them (when ready), longest first so that the short ones fill the
+    gaps at the end: the LA convergence runs (~10x the preset's steps), the Table 1 rows, the LA
+    rows (dual-branch first), the proposals as soon as their models exist, the studies, the
+    semi-supervised baselines, then every sweep, most runs first. Small items pack two cores
+    better than whole files: the last full re-run, with one item per file, left one core idle
+    for its last ~8 minutes while the `ours` file (53 min) finished.
     """
     # A group with an empty matrix (e.g. ``runs.sweeps.b_settings: []``) has no stage to name.
-    compare = [
-        g for g in experiments.groups(params) if g.file == "train-compare" and _runs(g, params)
-    ]
+    groups = [g for g in experiments.groups(params) if _runs(g, params)]
 
-    def targets(groups: list[experiments.Group]) -> tuple[str, ...]:
-        return tuple(f"{_file(g.file)}:{g.stage}" for g in groups)
+    def targets(gs: list[experiments.Group]) -> tuple[str, ...]:
+        return tuple(f"{_file(g.file)}:{g.stage}" for g in gs)
 
-    sweeps: dict[str, list[experiments.Group]] = {}
-    for g in compare:
-        if g.sweep:
-            sweeps.setdefault(g.method, []).append(g)
-    by_size = sorted(sweeps.items(), key=lambda kv: -sum(_runs(g, params) for g in kv[1]))
-    studies = [g for g in experiments.groups(params) if g.file == "train-studies"]
+    def of(file: str) -> list[experiments.Group]:
+        return [g for g in groups if g.file == file]
+
+    compare, studies = of("train-compare"), of("train-studies")
     convergence = {
         ds: [g for g in studies if "steps" in g.sweep and g.dataset == ds] for ds in ("acdc", "la")
     }
     ablation = [g for g in studies if "steps" not in g.sweep]
+    rows = {f: [g for g in of(f) if not g.sweep] for f in ("train-baselines", "train-ours")}
+    sweeps = [g for f in ("train-baselines", "train-ours") for g in of(f) if g.sweep]
+    sweeps += [g for g in compare if g.sweep]
+    la = sorted(of("train-la"), key=lambda g: g.method not in ("kl_ent", "kl", "decoupled"))
     return [
         Item("data", ("download", "preprocess", "erode-labels"), ()),
-        # The convergence study's runs are ~10x the preset's steps: the LA ones the longest
-        # items of all, so they start first.
         Item("convergence-la", targets(convergence["la"])),
-        Item("baselines", (_file("train-baselines"),)),
-        Item("ours", (_file("train-ours"),)),
+        Item("ours", targets(rows["train-ours"])),
+        Item("baselines", targets(rows["train-baselines"])),
+        *(Item(g.stage, targets([g])) for g in la),
         # Table 2 retrains on the pseudo-masks of the Lower bound (baselines) and KL (ours).
         Item(
             "proposals",
             targets([g for g in compare if g.pseudo_from]),
             ("baselines", "ours"),
         ),
-        Item("la", (_file("train-la"),)),
         Item("convergence-acdc", targets(convergence["acdc"])),
         # The mixed-batch ablation: independent runs at the preset's steps.
         Item("ablation", targets(ablation)),
         Item("semi-supervised", targets([g for g in compare if not (g.sweep or g.pseudo_from)])),
-        *(Item(f"sweep-{method}", targets(gs)) for method, gs in by_size),
+        *(
+            Item(g.stage, targets([g]))
+            for g in sorted(sweeps, key=lambda g: -_runs(g, params))
+        ),
     ]
 
 
