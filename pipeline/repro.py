@@ -111,10 +111,7 @@ def make_plan(params: dict) -> list[Item]:
         # The mixed-batch ablation: independent runs at the preset's steps.
         Item("ablation", targets(ablation)),
         Item("semi-supervised", targets([g for g in compare if not (g.sweep or g.pseudo_from)])),
-        *(
-            Item(g.stage, targets([g]))
-            for g in sorted(sweeps, key=lambda g: -_runs(g, params))
-        ),
+        *(Item(g.stage, targets([g])) for g in sorted(sweeps, key=lambda g: -_runs(g, params))),
     ]
 
 
