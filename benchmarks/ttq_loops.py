@@ -172,7 +172,7 @@ def ttq_run(params: dict, method: str, setting: str, steps: int | None, val_ever
 
     run = runs.resolve_run(params, dataset="acdc", method=method, setting=setting, seed=0)
     sampler = load_sampler(run)
-    steps = steps or train.total_steps(run.tp, len(sampler.full))
+    steps = steps or train.total_steps(run.tp, len(sampler.full), sampler.batch_full)
     val = datasets.val_cases("acdc", datasets.read_splits("acdc"), "val")
     head = inference_head(run.recipe.outputs())
     cpu = torch.device("cpu")

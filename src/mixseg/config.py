@@ -103,7 +103,8 @@ class TrainParams:
     """Scale of training for one dataset at one preset (``presets.<p>.<ds>.train``).
 
     Exactly one of ``steps`` (a fixed number of iterations for every run: the CPU preset) and
-    ``epochs`` (the paper: 500 epochs of the fully labelled images, batch ``batch_full``) is set.
+    ``epochs`` (the paper: 500 epochs of the fully labelled images, batch ``batch_full``; the
+    Upper bound's batch under ``upper_batch: mixed`` is ``batch_full + batch_weak``) is set.
     ``patch`` and ``stride`` (D, H, W) are the 3D training patch and the sliding-window stride
     at test time (Left Atrium); ``null`` for 2D data. ``threads``: torch's intra-op threads for
     the stage (``null``: torch's default). Sums over a batch split among threads round
@@ -122,7 +123,7 @@ class TrainParams:
 
     base: int  # channels of the first encoder block (64 in the paper)
     padding: Literal["valid", "same"]
-    batch_full: int
+    batch_full: int  # fully labelled rows per batch (the Upper bound: see ``upper_batch``)
     batch_weak: int  # partially labelled (or pseudo-labelled) rows per batch
     batch_unlabeled: int  # unlabelled rows per batch of the semi-supervised baselines
     patch: tuple[int, int, int] | None

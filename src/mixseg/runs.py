@@ -20,6 +20,7 @@ from mixseg import __version__, config, paths
 from mixseg.methods import get_method
 from mixseg.methods.base import (
     MIXED_FORWARD,
+    UPPER_BATCH,
     WEIGHT_KEYS,
     HyperParams,
     KDParams,
@@ -151,6 +152,13 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
         raise config.ConfigError(
             f"mixed_forward must be one of {MIXED_FORWARD}, got {values['mixed_forward']!r}"
         )
+    values["upper_batch"] = None
+    if "upper_batch" in read:
+        values["upper_batch"] = config.lookup(params, "upper_batch")
+        if values["upper_batch"] not in UPPER_BATCH:
+            raise config.ConfigError(
+                f"upper_batch must be one of {UPPER_BATCH}, got {values['upper_batch']!r}"
+            )
     values["sections"] = {
         key: config.load_section(params, key, cls) for key, cls in method.sections
     }
@@ -246,12 +254,22 @@ class Run:
             "ratio": self.ratio,
             "overrides": self.overrides,
             "pseudo_from": self.pseudo_from,
-            "hyper": dataclasses.asdict(self.hp),
+            "hyper": _hyper_config(self.hp),
             "train": _train_config(self.tp),
             "train_key": self.train_key,
             "preprocess": dataclasses.asdict(self.preprocess),
             "versions": {"mixseg": __version__, "torch": str(torch.__version__)},
         }
+
+
+def _hyper_config(hp: HyperParams) -> dict[str, Any]:
+    """``hp`` as the resolved configuration records it: without ``upper_batch`` where the method
+    does not read it (None: every method but the Upper bound), so that the configuration hash and
+    ``model.pt`` of those runs stay as they were before the key existed."""
+    hyper = dataclasses.asdict(hp)
+    if hyper["upper_batch"] is None:
+        del hyper["upper_batch"]
+    return hyper
 
 
 def _train_config(tp: config.TrainParams) -> dict[str, Any]:

@@ -59,13 +59,17 @@ def device_and_amp() -> tuple[torch.device, bool]:
     return torch.device("cpu"), False
 
 
-def total_steps(tp: TrainParams, n_full_images: int) -> int:
-    """``steps``, or ``epochs`` x iterations per epoch of the fully labelled images."""
+def total_steps(tp: TrainParams, n_full_images: int, batch_full: int) -> int:
+    """``steps``, or ``epochs`` x iterations per epoch of the fully labelled images.
+
+    ``batch_full`` is the fully labelled rows the sampler draws per step (``sampler.batch_full``:
+    ``tp.batch_full``, or more for the Upper bound, ``train_data.full_rows``), so an epoch is
+    one pass over those images however many of them a step holds."""
     if (tp.steps is None) == (tp.epochs is None):
         raise ValueError("set exactly one of train.steps and train.epochs")
     if tp.steps is not None:
         return tp.steps
-    return tp.epochs * datasets.steps_per_epoch(n_full_images, tp.batch_full)
+    return tp.epochs * datasets.steps_per_epoch(n_full_images, batch_full)
 
 
 def make_optimizer(params: list[torch.nn.Parameter], tp: TrainParams) -> torch.optim.Optimizer:
@@ -244,7 +248,7 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
     device, amp = device_and_amp()
     sampler = load_sampler(run)
     val = datasets.val_cases(run.dataset, datasets.read_splits(run.dataset), "val")
-    steps = total_steps(tp, len(sampler.full))
+    steps = total_steps(tp, len(sampler.full), sampler.batch_full)
     trainer = build_trainer(
         datasets.DIMS[run.dataset], run.recipe, run.hp, tp, run.seed, steps, device, amp
     )

@@ -12,6 +12,16 @@ from mixseg.data.sampler import PatchSampler, SliceSampler, Volumes, build_sampl
 from mixseg.runs import Run
 
 
+def full_rows(run: Run) -> int:
+    """Fully labelled rows per step of ``run``: ``batch_full``, except for the Upper bound under
+    ``upper_batch: mixed``, which draws ``batch_full + batch_weak`` (the mixed methods' batch with
+    every row fully labelled: 12 at the cpu preset, 24 at the paper's ACDC preset). Only the
+    Upper bound reads ``upper_batch`` (``runs.resolve_hyper``: None for every other method)."""
+    if run.hp.upper_batch == "mixed":
+        return run.tp.batch_full + run.tp.batch_weak
+    return run.tp.batch_full
+
+
 def load_sampler(run: Run) -> SliceSampler | PatchSampler:
     """The batch sampler of ``run`` (``data.sampler``) over its fully labelled and other images.
 
@@ -19,7 +29,8 @@ def load_sampler(run: Run) -> SliceSampler | PatchSampler:
     setting (the paper adds the partial labels of the fully labelled images to Dw, section 3.3),
     ``batch_weak`` per batch; the unlabelled images of the partially labelled patients
     (semi-supervised baselines), ``batch_unlabeled`` per batch; their pseudo-masks by the run
-    ``run.pseudo_from`` (proposals), ``batch_weak`` per batch; or none.
+    ``run.pseudo_from`` (proposals), ``batch_weak`` per batch; or none. The fully labelled
+    rows per batch are ``full_rows(run)``.
 
     Raises:
         ValueError: a pseudo-mask method without ``pseudo_from``; see also ``build_sampler``.
@@ -49,7 +60,7 @@ def load_sampler(run: Run) -> SliceSampler | PatchSampler:
         full,
         other,
         seed=run.seed,
-        batch_full=tp.batch_full,
+        batch_full=full_rows(run),
         batch_other=n_other,
         patch=tp.patch,
     )

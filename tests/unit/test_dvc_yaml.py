@@ -139,6 +139,23 @@ def test_train_stages_declare_exactly_inherited_params(stages):
     assert seen_methods == set(METHODS)
 
 
+def test_only_the_upper_bound_stages_declare_upper_batch(stages):
+    """``dvc exp run -S upper_batch=full`` re-runs exactly the Upper-bound runs: the stages of
+    ``--method upper`` (ACDC and LA, Set-N, ``all`` and the convergence study) declare the key,
+    no other stage does (the Lower bound's neither)."""
+    declaring: dict[str, set[str]] = {}
+    for name, cmd, params, _, _ in stages:
+        a = _args(cmd)
+        method = a.get("method", [None])[0]
+        assert ("upper_batch" in params) == (method == "upper"), name
+        if method in ("lower", "upper"):
+            declaring.setdefault(method, set()).add(a["dataset"][0])
+    assert declaring == {"lower": {"acdc", "la"}, "upper": {"acdc", "la"}}
+    upper = {name.split(":")[-1] for name, _, params, _, _ in stages if "upper_batch" in params}
+    for stage in ("train-upper@set3-0", "train-upper-all@all-0", "train-la-upper-all@all-0"):
+        assert stage in upper, sorted(upper)
+
+
 def _other_methods(name: str) -> set[str]:
     """The files of the methods that ``name`` does not import."""
     own = set(stage_code(f"src/{method_module(name).replace('.', '/')}.py"))

@@ -200,3 +200,55 @@ def test_select_head_is_recorded_only_when_not_the_default():
     assert each.config()["train"] == dataclasses.asdict(each.tp)
     assert each.config()["train"]["select_head"] == "each"
     assert checkpoint.config_hash(each.config()) != checkpoint.config_hash(default.config())
+
+
+def test_upper_batch_is_read_by_the_upper_bound_only():
+    """``upper_batch`` is resolved for ``upper`` and None for every other method; only the Upper
+    bound's stage inherits it (so ``-S upper_batch=full`` re-runs the Upper-bound runs only)."""
+    from mixseg import config
+    from mixseg.methods import METHODS
+
+    params = config.read_params(config.PARAMS_FILE)
+    assert params["upper_batch"] == "mixed"  # the default
+    for name, method in METHODS.items():
+        hp = runs.resolve_hyper(params, method, {})
+        assert (hp.upper_batch is not None) == (name == "upper"), name
+        assert ("upper_batch" in runs.inherited_keys(method, {})) == (name == "upper"), name
+    assert runs.resolve_hyper(params, get_method("upper"), {}).upper_batch == "mixed"
+    full = dict(params, upper_batch="full")
+    assert runs.resolve_hyper(full, get_method("upper"), {}).upper_batch == "full"
+    assert runs.resolve_hyper(full, get_method("lower"), {}).upper_batch is None
+    # The Lower bound does not need the key at all.
+    assert runs.resolve_hyper(PARAMS, get_method("lower"), {}).upper_batch is None
+
+
+def test_upper_batch_bad_or_missing_is_a_config_error_naming_the_key():
+    from mixseg.config import ConfigError
+
+    upper = get_method("upper")
+    for bad in ("all", "Mixed", 12, None):
+        with pytest.raises(ConfigError, match="upper_batch must be one of"):
+            runs.resolve_hyper(dict(PARAMS, upper_batch=bad), upper, {})
+    with pytest.raises(ConfigError, match="missing key upper_batch"):
+        runs.resolve_hyper(PARAMS, upper, {})  # PARAMS has no upper_batch
+    # A method that does not read it ignores even a bad value.
+    assert runs.resolve_hyper(dict(PARAMS, upper_batch="all"), get_method("lower"), {})
+
+
+def test_upper_batch_is_recorded_only_by_the_runs_that_read_it():
+    """The other runs' resolved configuration has no ``upper_batch`` (None for them): their
+    configuration hash and model.pt bytes are those from before the key existed."""
+    from mixseg import checkpoint, config
+
+    params = config.read_params(config.PARAMS_FILE)
+    args = dict(dataset="acdc", setting="set3", seed=0, overrides={"ratio": "5"})
+    for method in ("lower", "kl_ent", "uamt"):
+        run = runs.resolve_run(params, method=method, **args)
+        hyper = run.config()["hyper"]
+        assert "upper_batch" not in hyper, method
+        assert hyper | {"upper_batch": None} == dataclasses.asdict(run.hp), method
+    mixed = runs.resolve_run(params, method="upper", **args)
+    full = runs.resolve_run(dict(params, upper_batch="full"), method="upper", **args)
+    assert mixed.config()["hyper"]["upper_batch"] == "mixed"
+    assert full.config()["hyper"]["upper_batch"] == "full"
+    assert checkpoint.config_hash(mixed.config()) != checkpoint.config_hash(full.config())

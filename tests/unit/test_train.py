@@ -363,3 +363,74 @@ def test_evaluate_predicts_each_head_with_its_own_weights(project):
     _, one, _ = evaluate_run("acdc", model_pt("one", None))
     assert one["heads"]["student"] == each["heads"]["student"]
     assert one["heads"]["teacher"]["n_pred_empty"] == one["heads"]["ensemble"]["n_pred_empty"] == n
+
+
+# ``upper_batch``: the Upper bound's fully labelled rows per step (train_data.full_rows).
+
+
+@pytest.mark.parametrize(
+    ("preset", "dataset", "lower", "upper_mixed"),
+    [("cpu", "acdc", 4, 12), ("paper", "acdc", 8, 24), ("cpu", "la", 2, 6), ("paper", "la", 4, 12)],
+)
+def test_full_rows_of_each_preset(preset, dataset, lower, upper_mixed):
+    """batch_full + batch_weak for the Upper bound under ``mixed`` (params.yaml: 4 + 8, 8 + 16,
+    2 + 4, 4 + 8), batch_full under ``full`` and for every other method."""
+    from mixseg.train_data import full_rows
+
+    args = dict(dataset=dataset, setting="set3", seed=0, overrides={"ratio": "5"})
+    for upper_batch in ("mixed", "full"):
+        params = dict(PARAMS, preset=preset, upper_batch=upper_batch)
+        upper = runs.resolve_run(params, method="upper", **args)
+        assert full_rows(upper) == (upper_mixed if upper_batch == "mixed" else lower)
+        for method in ("lower", "single", "kl_ent", "uamt", "proposals"):
+            pseudo = "lower" if method == "proposals" else None
+            run = runs.resolve_run(params, method=method, pseudo_from=pseudo, **args)
+            assert full_rows(run) == lower, method
+
+
+@pytest.mark.parametrize("upper_batch", ["mixed", "full"])
+def test_load_sampler_rows_per_step_at_the_cpu_preset(project, upper_batch):
+    """At the cpu preset's sizes (4 fully + 8 partially labelled rows) the Upper bound's batch
+    is 12 fully labelled rows under ``mixed``, 4 under ``full``; the Lower bound's is 4 either
+    way; the mixed methods' stay 4 + 8. timing.json's images per second counts those rows."""
+    from mixseg.train import _timing
+    from mixseg.train_data import load_sampler
+
+    params = dict(PARAMS, upper_batch=upper_batch)
+    tp = runs.resolve_run(params, dataset="acdc", method="lower", setting="set1", seed=0).tp
+    assert (tp.batch_full, tp.batch_weak) == (4, 8)  # what the expected rows assume
+    expected = {"upper": 12 if upper_batch == "mixed" else 4, "lower": 4, "single": 4}
+    for method, n_full in expected.items():
+        run = runs.resolve_run(params, dataset="acdc", method=method, setting="set1", seed=0)
+        sampler = load_sampler(run)
+        n_other = 8 if method == "single" else 0
+        assert (sampler.batch_full, sampler.batch_other) == (n_full, n_other), method
+        batch = sampler.batch(3)
+        assert batch.image.shape[0] == n_full + n_other, method
+        assert int(batch.is_full.sum()) == n_full and bool(batch.is_full[:n_full].all()), method
+        timing = _timing(10, 0, sampler, (5.0, 2.0))  # 10 steps in 2 s of training
+        assert timing["images_per_second"] == 10 * (n_full + n_other) / 2, method
+
+
+def test_total_steps_with_epochs_counts_the_rows_drawn_per_step():
+    """With ``epochs``, an epoch is n_full_images // (fully labelled rows per step) steps (at
+    least 1): 50 images at 12 rows are 4 steps per epoch, at 4 rows 12; ``steps`` ignores it."""
+    from mixseg.train import total_steps
+
+    tp = dataclasses.replace(TP, steps=None, epochs=3)
+    assert total_steps(tp, 50, 12) == 3 * 4
+    assert total_steps(tp, 50, 4) == 3 * 12
+    assert total_steps(tp, 10, 12) == 3 * 1  # fewer images than rows: one step per epoch
+    assert total_steps(TP, 50, 12) == TP.steps == total_steps(TP, 50, 4)
+    with pytest.raises(ValueError, match="exactly one"):
+        total_steps(dataclasses.replace(TP, epochs=3), 50, 4)
+
+
+def test_an_upper_bound_epoch_is_one_pass_at_its_own_batch(project):
+    """fit counts an epoch of the Upper bound in steps of the rows its sampler draws
+    (TP: 2 + 2 = 4 under ``mixed``), not of ``batch_full`` (2)."""
+    tp = dataclasses.replace(TP, steps=None, epochs=1, val_every=100, checkpoint_every=100)
+    summary = _fit("upper-epochs", "upper", tp=tp, hp=HyperParams(upper_batch="mixed"))
+    n = summary["n_full_images"]
+    assert n // 4 != n // 2  # the test tells the two apart
+    assert summary["steps"] == max(n // 4, 1)

@@ -51,6 +51,7 @@ HYPER_KEYS = (
     "kd",
     "entropy_on",
     "mixed_forward",
+    "upper_batch",
     "uamt",
     "glmi",
     "ssco",
@@ -59,6 +60,10 @@ HYPER_KEYS = (
 # (``train.forward_rows``): ``joint``, one pass (the reference code), or ``split``, one pass per
 # group so that each group has its own BatchNorm batch statistics.
 MIXED_FORWARD = ("joint", "split")
+# Fully labelled rows per step of the Upper bound (``train_data.full_rows``): ``mixed``, the
+# mixed methods' batch with every row fully labelled (``batch_full + batch_weak``), or ``full``,
+# ``batch_full`` rows as the Lower bound.
+UPPER_BATCH = ("mixed", "full")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +91,7 @@ class HyperParams:
     kd: KDParams | None = None
     entropy_on: Literal["partial", "all"] | None = None  # Eq. 4 on Dw only (paper) or on all
     mixed_forward: Literal["joint", "split"] | None = None  # one pass or one per row group
+    upper_batch: Literal["mixed", "full"] | None = None  # Upper bound: full rows per step
     lambda_c: float | None = None  # UA-MT consistency weight
     lambda_gmi: float | None = None  # GLMI global mutual information
     lambda_lmi: float | None = None  # GLMI local mutual information
