@@ -107,7 +107,7 @@ NOT_PRODUCED = [
         "",
         False,
         [],
-        "needs LA runs (data/runs/la/...) and a 3D slice viewer; no LA training stage yet",
+        "the LA runs exist (Table 7); no figure code renders their 3D predictions yet",
     ),
 ]
 
