@@ -88,7 +88,7 @@ def test_tables_stage_writes_every_table_and_the_readme(fake, project, params):
     assert "| Set-5: KL+Ent student > KL student > Decoupled student (Table 1) | not run |" in text
     assert "| Parameter counts equal Table 8 | not run |" in text
     assert "![fig2](figures/fig2_entropy.png)" in text
-    assert "Fig. 10: qualitative results on LA: not produced yet (needs LA runs" in text
+    assert "Fig. 10: qualitative results on LA: not produced yet (the LA runs exist" in text
     assert "### Table B.6" in text and "The complexity stage has not run" in text
     metrics = json.loads(outputs.METRICS.read_text())
     assert metrics["acdc"]["set3"]["kl_ent_student_dsc"] == 80.0
