@@ -77,7 +77,18 @@ def _fit(
     hp: HyperParams = HP,
     pseudo_from: str | None = None,
 ):
-    run = runs.Run(
+    return fit(_run(name, method, tp, hp, pseudo_from), max_steps=max_steps)
+
+
+def _run(
+    name: str,
+    method: str = "kl_ent",
+    tp: TrainParams = TP,
+    hp: HyperParams = HP,
+    pseudo_from: str | None = None,
+) -> runs.Run:
+    """The Set-1, seed-0 ACDC run of the test preset these tests train."""
+    return runs.Run(
         dataset="acdc",
         method=method,
         name=name,
@@ -91,7 +102,6 @@ def _fit(
         train_key="presets.test.acdc.train",
         preprocess=PRE,
     )
-    return fit(run, max_steps=max_steps)
 
 
 def _weights(name: str) -> dict[str, torch.Tensor]:
@@ -292,21 +302,7 @@ def test_each_changes_nothing_for_one_head_or_co_trained_networks():
     from mixseg.train import _best
 
     def best(method: str, **tp) -> Best | EachHead:
-        run = runs.Run(
-            dataset="acdc",
-            method=method,
-            name=method,
-            setting="set1",
-            seed=0,
-            ratio=2,
-            overrides={},
-            pseudo_from=None,
-            hp=HP,
-            tp=dataclasses.replace(TP, **tp),
-            train_key="presets.test.acdc.train",
-            preprocess=PRE,
-        )
-        return _best(run)
+        return _best(_run(method, method, dataclasses.replace(TP, **tp)))
 
     dual = best("kl_ent", select="best", select_head="each")
     assert isinstance(dual, EachHead) and dual.evaluated == "student"
