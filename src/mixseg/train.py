@@ -50,6 +50,7 @@ from mixseg.train_data import load_sampler
 
 log = logging.getLogger(__name__)
 Phase = Callable[[str], contextlib.AbstractContextManager]
+Heads = tuple[int, ...] | None  # decoders that get gradients on a group of rows (None: all)
 
 
 def device_and_amp() -> tuple[torch.device, bool]:
@@ -94,7 +95,11 @@ def make_scheduler(opt: torch.optim.Optimizer, tp: TrainParams, steps: int):
 
 
 def forward_rows(
-    model: nn.Module, x: torch.Tensor, is_full: torch.Tensor, mode: str | None
+    model: nn.Module,
+    x: torch.Tensor,
+    is_full: torch.Tensor,
+    mode: str | None,
+    grad_heads: tuple[Heads, Heads] = (None, None),
 ) -> list[torch.Tensor]:
     """Logits of every decoder for a batch whose first rows are the fully labelled ones.
 
@@ -106,6 +111,14 @@ def forward_rows(
     statistics, so rows with zero loss weight leave the gradient of the fully supervised loss
     unchanged; the running statistics (used at test time) are updated by both passes, the fully
     labelled ones first. README "Ambiguities" has the measurements behind the default.
+
+    ``grad_heads`` (``Method.full_heads``, ``Method.other_heads``; split only): for the fully
+    labelled rows and for the other rows, the decoders whose logits the objective
+    differentiates there (None: all). The others run on those rows without autograd: their
+    forward pass, running statistics and dropout draws are as before, so the numbers do not
+    change, but the backward pass through them, which would only carry zeros, is saved (a
+    dual-branch teacher's decoder on the partially labelled rows: 12 % of an ACDC KL+Ent run,
+    25 % of an LA one).
 
     Args:
         x: (B, 1, ...) images; is_full: (B,) bool, True for a prefix of the rows.
@@ -119,8 +132,16 @@ def forward_rows(
         return model(x)
     if not bool(is_full[:n_full].all()):
         raise ValueError("forward_rows: the fully labelled rows must come first")
-    full, other = model(x[:n_full]), model(x[n_full:])
+    full, other = (
+        model(rows, no_grad=_frozen(model, heads)) if heads is not None else model(rows)
+        for rows, heads in zip((x[:n_full], x[n_full:]), grad_heads, strict=True)
+    )
     return [torch.cat(pair) for pair in zip(full, other, strict=True)]
+
+
+def _frozen(model: nn.Module, heads: Heads) -> list[int]:
+    """The decoders of ``model`` not in ``heads``."""
+    return [i for i in range(model.n_decoders) if i not in heads]
 
 
 @dataclasses.dataclass
@@ -159,7 +180,13 @@ class Trainer:
         logits: list[torch.Tensor] = []
         if not self.method.own_forward:
             with phase("forward"), torch.autocast(x.device.type, enabled=self.amp):
-                logits = forward_rows(self.model, x, batch.is_full, self.hp.mixed_forward)
+                logits = forward_rows(
+                    self.model,
+                    x,
+                    batch.is_full,
+                    self.hp.mixed_forward,
+                    (self.method.full_heads, self.method.other_heads),
+                )
             logits = [lg.float() for lg in logits]
         with phase("objective"):
             terms = self.method.objective(logits, batch, self.hp, ctx)

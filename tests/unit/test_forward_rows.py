@@ -10,7 +10,9 @@ from torch import nn
 
 from mixseg import runs
 from mixseg.config import ConfigError
+from mixseg.data.batch import IGNORE, Batch
 from mixseg.methods import get_method
+from mixseg.methods.base import HyperParams, KDParams
 from mixseg.models import build_model
 from mixseg.train import forward_rows
 
@@ -105,6 +107,82 @@ def test_rows_with_zero_loss_weight_leave_the_gradient_unchanged():
     joint = grads("joint", x, is_full)
     assert all(torch.equal(a, s) for a, s in zip(alone, split, strict=True))
     assert not all(torch.allclose(a, j) for a, j in zip(alone, joint, strict=True))
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("grad_heads", [(None, (1,)), ((0,), (1,))])
+def test_grad_heads_change_no_number_and_skip_the_zero_backward(dims, grad_heads):
+    """A dual-branch objective that reads the teacher (0) on the fully labelled rows only and
+    the student (1) on the other rows gets the same logits, running statistics and
+    gradients when the decoders it does not differentiate on a group run without autograd;
+    those logits then carry no graph."""
+    g = torch.Generator().manual_seed(0)
+    shape = (6, 1, 16, 16) if dims == 2 else (6, 1, 16, 16, 16)
+    x, is_full = torch.randn(*shape, generator=g), torch.arange(6) < 2
+    mask = (x[:, 0] > 0).long()
+    torch.manual_seed(0)
+    net = build_model(dims=dims, base=2, n_decoders=2, padding="same").train()
+
+    def run(heads):
+        model = copy.deepcopy(net)
+        torch.manual_seed(1)  # the same dropout masks
+        logits = forward_rows(model, x, is_full, "split", heads)
+        loss = nn.functional.cross_entropy(logits[0][:2], mask[:2])
+        loss = loss + nn.functional.cross_entropy(logits[1][2:], mask[2:])
+        loss.backward()
+        stats = [b.clone() for b in model.buffers()]
+        return logits, [p.grad for p in model.parameters()], stats
+
+    want, want_grads, want_stats = run((None, None))
+    got, got_grads, got_stats = run(grad_heads)
+    for a, b in zip(want, got, strict=True):
+        assert torch.equal(a.detach(), b.detach())
+    assert all(torch.equal(a, b) for a, b in zip(want_stats, got_stats, strict=True))
+    for a, b in zip(want_grads, got_grads, strict=True):
+        assert (a is None) == (b is None) and (a is None or torch.equal(a, b))
+    # the skipped backward: a graph-free decoder output on the rows it does not learn from
+    teacher_other = copy.deepcopy(net)(x[2:], no_grad=[0])[0]
+    assert teacher_other.grad_fn is None and not teacher_other.requires_grad
+
+
+@pytest.mark.parametrize("name", ["decoupled", "kl", "kl_ent"])
+@pytest.mark.parametrize("detach_teacher", [True, False])
+@pytest.mark.parametrize("entropy_on", ["partial", "all"])
+def test_dual_objectives_differentiate_only_their_grad_heads(name, detach_teacher, entropy_on):
+    """Each dual-branch method's own objective, whatever its Eq. 3 / Eq. 4 options, gives the
+    same loss and gradients with the method's ``full_heads``/``other_heads`` as with every
+    decoder differentiated everywhere: it never differentiates what they leave out."""
+    method = get_method(name)
+    assert method.other_heads == (1,)  # the teacher learns from the fully labelled rows only
+    x, is_full = _batch(n_full=2, n_other=4)
+    mask = torch.where(is_full[:, None, None], (x[:, 0] > 0).long(), IGNORE)
+    weak = torch.full_like(mask, IGNORE)
+    weak[2:, 6:9, 6:9] = 1
+    batch = Batch(x, mask, weak, is_full)
+    hp = HyperParams(
+        lambda_w=0.5,
+        lambda_kd=2.0,
+        lambda_ent=3.0,
+        divergence="kl",
+        kd=KDParams(True, 1.0, "teacher_student", detach_teacher),
+        entropy_on=entropy_on,
+    )
+    torch.manual_seed(0)
+    net = build_model(dims=2, base=2, n_decoders=2, padding="same").train()
+
+    def grads(heads):
+        model = copy.deepcopy(net)
+        torch.manual_seed(1)
+        logits = forward_rows(model, x, is_full, "split", heads)
+        loss = sum(method.objective(logits, batch, hp, None).values())
+        loss.backward()
+        return loss, [p.grad for p in model.parameters()]
+
+    want_loss, want = grads((None, None))
+    got_loss, got = grads((method.full_heads, method.other_heads))
+    assert torch.equal(want_loss, got_loss)
+    for a, b in zip(want, got, strict=True):
+        assert (a is None) == (b is None) and (a is None or torch.equal(a, b))
 
 
 def test_full_rows_must_come_first():

@@ -172,6 +172,10 @@ class Method:
         sections: method sections of params.yaml read into ``HyperParams.sections``
             (name -> dataclass), e.g. ``{"uamt": UAMTParams}``.
         make_aux, after_step, own_forward: the optional hooks of the module docstring.
+        full_heads, other_heads: the decoders whose logits the objective differentiates on
+            the fully labelled rows and on the rows after them (None: all); with
+            ``mixed_forward: split`` the others run on those rows without autograd
+            (``train.forward_rows``).
     """
 
     name: str
@@ -185,6 +189,8 @@ class Method:
     make_aux: AuxFactory | None = None
     after_step: AfterStep | None = None
     own_forward: bool = False
+    full_heads: tuple[int, ...] | None = None
+    other_heads: tuple[int, ...] | None = None
 
     @property
     def params_read(self) -> frozenset[str]:

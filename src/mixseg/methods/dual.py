@@ -51,6 +51,8 @@ DECOUPLED = Method(
     n_decoders=2,
     full_pool="full",
     other_rows="partial",
+    full_heads=(TEACHER,),  # the student's loss is on the partially labelled rows only
+    other_heads=(STUDENT,),  # the teacher's loss is on the fully labelled rows only
     reads=frozenset({"lambda_w"}),
     objective=_decoupled,
 )
@@ -59,6 +61,7 @@ KL = Method(
     n_decoders=2,
     full_pool="full",
     other_rows="partial",
+    other_heads=(STUDENT,),  # the teacher's loss is on the fully labelled rows only
     reads=KD_READS,
     objective=_kl,
 )
@@ -67,6 +70,7 @@ KL_ENT = Method(
     n_decoders=2,
     full_pool="full",
     other_rows="partial",
+    other_heads=(STUDENT,),  # the teacher's loss is on the fully labelled rows only
     reads=KD_READS | {"lambda_ent", "entropy_on"},
     objective=_kl_ent,
 )

@@ -28,7 +28,8 @@ heads (Peng et al. 2021; reference §3.2), sizes given for ``padding="same"`` an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Collection
 from typing import Literal
 
 import torch
@@ -157,8 +158,10 @@ class UNet2D(nn.Module):
         x: torch.Tensor,
         heads: list[int] | tuple[int, ...] | None = None,
         features: bool = False,
+        no_grad: Collection[int] = (),
     ) -> list[torch.Tensor] | tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
-        """Logits (B, C, H, W) at the input size, one tensor per requested decoder.
+        """Logits (B, C, H, W) at the input size, one tensor per requested decoder; the
+        decoders in ``no_grad`` run without autograd.
 
         With ``features=True``: ``(logits, feats)``, ``feats`` holding ``bottleneck`` and, per
         requested decoder i, ``dec2_<i>`` and ``dec1_<i>`` (module docstring).
@@ -167,7 +170,8 @@ class UNet2D(nn.Module):
         idx = range(self.n_decoders) if heads is None else heads
         logits, feats = [], {"bottleneck": bottleneck}
         for i in idx:
-            out, dec = self.decoders[i].forward_features(centre, skips)
+            with torch.no_grad() if i in no_grad else contextlib.nullcontext():
+                out, dec = self.decoders[i].forward_features(centre, skips)
             logits.append(_resize(out, x.shape[2:]))
             feats.update({f"{name}_{i}": f for name, f in dec.items()})
         return (logits, feats) if features else logits

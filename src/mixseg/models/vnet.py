@@ -9,6 +9,9 @@ branch starts with its own first up-convolution. Inputs must be divisible by 16 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Collection
+
 import torch
 from torch import nn
 
@@ -79,8 +82,14 @@ class VNet3D(nn.Module):
         self.dropout = nn.Dropout3d(dropout) if dropout else nn.Identity()
         self.decoders = nn.ModuleList(VDecoder(n, num_classes, dropout) for _ in range(n_decoders))
 
-    def forward(self, x: torch.Tensor, heads: list[int] | tuple[int, ...] | None = None):
-        """Logits (B, C, D, H, W), one tensor per requested decoder."""
+    def forward(
+        self,
+        x: torch.Tensor,
+        heads: list[int] | tuple[int, ...] | None = None,
+        no_grad: Collection[int] = (),
+    ):
+        """Logits (B, C, D, H, W), one tensor per requested decoder; the decoders in
+        ``no_grad`` run without autograd."""
         if any(s % 16 for s in x.shape[2:]):
             raise ValueError(f"VNet3D needs input sizes divisible by 16, got {tuple(x.shape[2:])}")
         x1 = self.block1(x)
@@ -89,4 +98,8 @@ class VNet3D(nn.Module):
         x4 = self.block4(self.down3(x3))
         x5 = self.dropout(self.block5(self.down4(x4)))
         idx = range(self.n_decoders) if heads is None else heads
-        return [self.decoders[i](x5, [x1, x2, x3, x4]) for i in idx]
+        out = []
+        for i in idx:
+            with torch.no_grad() if i in no_grad else contextlib.nullcontext():
+                out.append(self.decoders[i](x5, [x1, x2, x3, x4]))
+        return out
