@@ -315,6 +315,19 @@ _STUDIES = [
             ("kl-ent-mf", "kl_ent", "KL+Ent"),
         )
     ),
+    Group(
+        name="kl-ent-loss",
+        file=_S,
+        dataset="acdc",
+        method="kl_ent",
+        comment="Mixed-batch ablation: KL+Ent with the reference code's losses, under each "
+        "mixed_forward (joint: the reference code's training step)",
+        settings="runs.studies.settings",
+        sweep={
+            "loss_convention": "runs.studies.ablation_losses",
+            "mixed_forward": "runs.studies.ablation_forward",
+        },
+    ),
     *(
         Group(
             name=name,
@@ -490,6 +503,10 @@ ABLATION_ROWS = (
     ),
     AblationRow(group="kl-ent-mf", label="KL+Ent teacher", default="kl-ent"),
     AblationRow(group="kl-ent-mf", label="KL+Ent student", head="student", default="kl-ent"),
+    AblationRow(group="kl-ent-loss", label="KL+Ent teacher, {loss_convention} losses"),
+    AblationRow(
+        group="kl-ent-loss", label="KL+Ent student, {loss_convention} losses", head="student"
+    ),
 )
 
 

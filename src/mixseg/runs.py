@@ -19,7 +19,9 @@ from typing import Any
 from mixseg import __version__, config, paths
 from mixseg.methods import get_method
 from mixseg.methods.base import (
+    LOSS_CONVENTIONS,
     MIXED_FORWARD,
+    REFERENCE_KD,
     UPPER_BATCH,
     WEIGHT_KEYS,
     HyperParams,
@@ -30,7 +32,8 @@ from mixseg.methods.base import (
 
 # Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3,
 # uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8; the studies: single-lw0-mfjoint, lower-n1500).
-# ``mixed_forward`` overrides the top-level key of that name; ``steps`` the preset's
+# ``mixed_forward`` and ``loss_convention`` override the top-level keys of those names (the
+# studies' kl_ent-mfjoint-lossreference); ``steps`` the preset's
 # ``train.steps`` (and sets ``epochs`` to None). New keys go last: existing names stay as they are.
 TAGS = {
     "lambda_w": "lw",
@@ -46,6 +49,7 @@ TAGS = {
     "lambda_sc": "lsc",
     "mixed_forward": "mf",
     "steps": "n",
+    "loss_convention": "loss",
 }
 
 
@@ -99,12 +103,12 @@ def check_overrides(method: Method, overrides: dict[str, str]) -> None:
 
     Raises:
         ValueError: ``mixed_forward`` overridden for a method that does not read it (its
-            batches hold one row group, or its objective runs the network itself).
+            batches hold one row group, or its objective runs the network itself), or
+            ``loss_convention`` for one without Eq. 3.
     """
-    if "mixed_forward" in overrides and "mixed_forward" not in method.params_read:
-        raise ValueError(
-            f"method {method.name!r} does not read mixed_forward: it cannot be overridden"
-        )
+    for key in ("mixed_forward", "loss_convention"):
+        if key in overrides and key not in method.params_read:
+            raise ValueError(f"method {method.name!r} does not read {key}: it cannot be overridden")
 
 
 def inherited_keys(method: Method, overrides: dict[str, str]) -> frozenset[str]:
@@ -159,6 +163,17 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
             raise config.ConfigError(
                 f"upper_batch must be one of {UPPER_BATCH}, got {values['upper_batch']!r}"
             )
+    values["loss_convention"] = None
+    if "loss_convention" in read:
+        conv = overrides.get("loss_convention") or config.lookup(params, "loss_convention")
+        if conv not in LOSS_CONVENTIONS:
+            raise config.ConfigError(
+                f"loss_convention must be one of {LOSS_CONVENTIONS}, got {conv!r}"
+            )
+        values["loss_convention"] = conv
+        if conv == "reference":  # the reference code's Eq. 3 options and Eq. 4 rows
+            values["kd"] = REFERENCE_KD
+            values["entropy_on"] = "all" if values["entropy_on"] is not None else None
     values["sections"] = {
         key: config.load_section(params, key, cls) for key, cls in method.sections
     }

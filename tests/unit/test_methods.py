@@ -131,3 +131,29 @@ def test_proposals_is_one_cross_entropy_over_ground_truth_and_pseudo_masks():
     terms = get_method("proposals").objective([logits], batch, HyperParams())
     assert set(terms) == {"ce"}
     assert torch.allclose(terms["ce"], torch.nn.functional.cross_entropy(logits, target))
+
+
+def test_reference_losses_are_the_reference_codes_by_hand():
+    """``loss_convention: reference`` (the options ``runs.resolve_hyper`` sets with it): the
+    reference code's ``nn.KLDivLoss()(log_softmax(p_teacher / T), softmax(p_student / T)) *
+    alpha T^2`` (the mean over classes and pixels) and ``-(softmax(x) * log_softmax(x)).mean()``
+    on every student output, computed here with torch's own functions."""
+    from mixseg.methods.base import REFERENCE_KD
+
+    batch = tiny_batch()
+    torch.manual_seed(0)
+    teacher, student = torch.randn(5, 4, 16, 16), torch.randn(5, 4, 16, 16)
+    hp = dataclasses.replace(HP, kd=REFERENCE_KD, entropy_on="all", loss_convention="reference")
+    terms = get_method("kl_ent").objective([teacher, student], batch, hp, None)
+    full, t = batch.is_full, 2.0
+    soft_t, soft_s = torch.softmax(teacher[full], 1), torch.softmax(student[full], 1)
+    kd = torch.nn.KLDivLoss(reduction="mean")(
+        torch.log_softmax(soft_t / t, 1), torch.softmax(soft_s / t, 1)
+    )
+    torch.testing.assert_close(terms["kd"], HP.lambda_kd * kd * 0.5 * t * t)
+    ent = -(torch.softmax(student, 1) * torch.log_softmax(student, 1)).mean()
+    torch.testing.assert_close(terms["ent"], HP.lambda_ent * ent)
+    paper = get_method("kl_ent").objective(
+        [teacher, student], batch, dataclasses.replace(HP, loss_convention="paper"), None
+    )
+    assert not torch.allclose(paper["kd"], terms["kd"])

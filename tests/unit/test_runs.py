@@ -22,6 +22,7 @@ PARAMS = {
     },
     "entropy_on": "partial",
     "mixed_forward": "split",
+    "loss_convention": "paper",
 }
 
 
@@ -59,6 +60,30 @@ def test_resolve_hyper_reads_only_what_the_method_reads():
         {"lambda_w": 0.1, "mixed_forward": "joint"}, get_method("decoupled"), {}
     )
     assert hp.lambda_w == 0.1
+
+
+def test_loss_convention_reference_replaces_the_eq3_and_eq4_options():
+    hp = runs.resolve_hyper(PARAMS, get_method("kl_ent"), {})
+    assert hp.loss_convention == "paper" and hp.kd.temperature == 1.0
+    assert hp.entropy_on == "partial"
+    hp = runs.resolve_hyper(PARAMS, get_method("kl_ent"), {"loss_convention": "reference"})
+    assert hp.loss_convention == "reference" and hp.entropy_on == "all"
+    assert (hp.kd.temperature, hp.kd.direction, hp.kd.detach_teacher, hp.kd.smoothing) == (
+        2.0,
+        "student_teacher",
+        False,
+        True,
+    )
+    hp = runs.resolve_hyper(dict(PARAMS, loss_convention="reference"), get_method("kl"), {})
+    assert hp.kd.direction == "student_teacher" and hp.entropy_on is None  # KL has no Eq. 4
+    assert runs.resolve_hyper(PARAMS, get_method("single_ent"), {}).loss_convention is None
+    assert runs.run_name("kl_ent", {"loss_convention": "reference", "mixed_forward": "joint"}) == (
+        "kl_ent-mfjoint-lossreference"
+    )
+    with pytest.raises(ValueError, match="loss_convention must be"):
+        runs.resolve_hyper(dict(PARAMS, loss_convention="code"), get_method("kl_ent"), {})
+    with pytest.raises(ValueError, match="does not read loss_convention"):
+        runs.inherited_keys(get_method("decoupled"), {"loss_convention": "reference"})
 
 
 def test_resolve_hyper_rejects_bad_values():
@@ -173,7 +198,7 @@ def test_existing_run_names_are_unchanged_by_the_study_keys():
     unchanged: ``test_dvc_yaml.test_generated_dvc_yaml_is_up_to_date``)."""
     before = ["lambda_w", "lambda_kd", "lambda_ent", "divergence", "ratio", "lambda_c",
               "lambda_gmi", "lambda_lmi", "lambda_cons", "lambda_sp", "lambda_sc"]  # fmt: skip
-    assert list(runs.TAGS) == [*before, "mixed_forward", "steps"]
+    assert list(runs.TAGS) == [*before, "mixed_forward", "steps", "loss_convention"]
     assert runs.run_name("kl_ent", {"steps": "9", "mixed_forward": "joint", "lambda_kd": "1"}) == (
         "kl_ent-lkd1-mfjoint-n9"
     )

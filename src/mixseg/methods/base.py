@@ -52,6 +52,7 @@ HYPER_KEYS = (
     "entropy_on",
     "mixed_forward",
     "upper_batch",
+    "loss_convention",
     "uamt",
     "glmi",
     "ssco",
@@ -64,6 +65,14 @@ MIXED_FORWARD = ("joint", "split")
 # mixed methods' batch with every row fully labelled (``batch_full + batch_weak``), or ``full``,
 # ``batch_full`` rows as the Lower bound.
 UPPER_BATCH = ("mixed", "full")
+# How Eq. 3 and Eq. 4 are computed (``loss_convention``): ``paper``, as written, with the
+# ``kd`` and ``entropy_on`` keys; or ``reference``, as the reference code (README
+# "Ambiguities"): KL(student || teacher) of the T = 2 "softmax over the softmax", teacher not
+# detached, scaled by alpha T^2 (alpha = 0.5) and averaged over the classes as well as the
+# pixels (``nn.KLDivLoss`` with reduction "mean"); the entropy averaged over the classes as
+# well, on every student output. ``reference`` replaces ``kd`` and ``entropy_on``.
+LOSS_CONVENTIONS = ("paper", "reference")
+REFERENCE_ALPHA = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +83,11 @@ class KDParams:
     temperature: float
     direction: Literal["teacher_student", "student_teacher"]
     detach_teacher: bool
+
+
+REFERENCE_KD = KDParams(
+    smoothing=True, temperature=2.0, direction="student_teacher", detach_teacher=False
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +106,7 @@ class HyperParams:
     entropy_on: Literal["partial", "all"] | None = None  # Eq. 4 on Dw only (paper) or on all
     mixed_forward: Literal["joint", "split"] | None = None  # one pass or one per row group
     upper_batch: Literal["mixed", "full"] | None = None  # Upper bound: full rows per step
+    loss_convention: Literal["paper", "reference"] | None = None  # Eq. 3/4 as written or as code
     lambda_c: float | None = None  # UA-MT consistency weight
     lambda_gmi: float | None = None  # GLMI global mutual information
     lambda_lmi: float | None = None  # GLMI local mutual information

@@ -7,12 +7,15 @@
   on the fully labelled images Ds.
 - ``kl_ent``: + λent·Lent, the Shannon entropy (Eq. 4) of the student on the partially
   labelled images Dw: the full objective of Eq. 5.
+
+``loss_convention: reference`` computes Lkd and Lent as the reference code does
+(``base.LOSS_CONVENTIONS``; ``runs.resolve_hyper`` sets its ``kd`` and ``entropy_on``).
 """
 
 from mixseg.losses import distillation, entropy
-from mixseg.methods.base import STUDENT, TEACHER, Method, supervised_terms
+from mixseg.methods.base import REFERENCE_ALPHA, STUDENT, TEACHER, Method, supervised_terms
 
-KD_READS = frozenset({"lambda_w", "lambda_kd", "divergence", "kd"})
+KD_READS = frozenset({"lambda_w", "lambda_kd", "divergence", "kd", "loss_convention"})
 
 
 def _decoupled(logits, batch, hp, ctx=None):
@@ -26,15 +29,23 @@ def _kl(logits, batch, hp, ctx=None):
     terms = _decoupled(logits, batch, hp, ctx)
     kind, alpha = hp.divergence_kind()
     full = batch.is_full
-    terms["kd"] = hp.lambda_kd * distillation(
-        logits[TEACHER][full],
-        logits[STUDENT][full],
-        kind=kind,
-        alpha=alpha,
-        smoothing=hp.kd.smoothing,
-        temperature=hp.kd.temperature,
-        detach_teacher=hp.kd.detach_teacher,
-        direction=hp.kd.direction,
+    # The reference code's nn.KLDivLoss: alpha T^2 x the mean over classes and pixels.
+    scale = 1.0
+    if hp.loss_convention == "reference":
+        scale = REFERENCE_ALPHA * hp.kd.temperature**2 / logits[STUDENT].shape[1]
+    terms["kd"] = (
+        hp.lambda_kd
+        * scale
+        * distillation(
+            logits[TEACHER][full],
+            logits[STUDENT][full],
+            kind=kind,
+            alpha=alpha,
+            smoothing=hp.kd.smoothing,
+            temperature=hp.kd.temperature,
+            detach_teacher=hp.kd.detach_teacher,
+            direction=hp.kd.direction,
+        )
     )
     return terms
 
@@ -42,7 +53,9 @@ def _kl(logits, batch, hp, ctx=None):
 def _kl_ent(logits, batch, hp, ctx=None):
     terms = _kl(logits, batch, hp, ctx)
     rows = ~batch.is_full if hp.entropy_on == "partial" else slice(None)
-    terms["ent"] = hp.lambda_ent * entropy(logits[STUDENT][rows])
+    # The reference code's HLoss: the mean over classes and pixels.
+    scale = 1.0 / logits[STUDENT].shape[1] if hp.loss_convention == "reference" else 1.0
+    terms["ent"] = hp.lambda_ent * scale * entropy(logits[STUDENT][rows])
     return terms
 
 

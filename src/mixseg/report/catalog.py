@@ -158,7 +158,10 @@ def _studies(params: dict, preset: str, acdc: str, la: str) -> list[Table]:
         "own BatchNorm statistics), joint = one pass. Runs read: "
         "`results/acdc/<setting>/<run>/seed<k>/eval/metrics.json`: `lower` (no mixed batches: "
         "both columns), `single-lw<λw>-mf<forward>`, and Table 1's `decoupled`, `kl_ent` "
-        "(split) beside `decoupled-mfjoint`, `kl_ent-mfjoint` (joint)."
+        "(split) beside `decoupled-mfjoint`, `kl_ent-mfjoint` (joint); "
+        "`kl_ent-mf<forward>-loss<convention>`: KL+Ent under `loss_convention` (reference: "
+        'Eq. 3 and Eq. 4 normalised as the reference code, README "Ambiguities"; joint + '
+        "reference is the reference code's training step)."
     )
     out = [Table("ablation", title, note, md, rows)]
     title, md, rows = studies.convergence_table(params)

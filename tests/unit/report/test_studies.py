@@ -55,6 +55,8 @@ def test_ablation_table_from_fabricated_evaluations(fake, study_params):
     for seed, dsc in enumerate((0.2, 0.4, 0.6)):
         heads = {"teacher": (dsc, 1.0), "student": (0.85, 1.0)}
         fake.summary("acdc", "set3", "decoupled-mfjoint", seed, heads)
+    heads = {"teacher": (0.3, 1.0), "student": (0.0, 1.0)}
+    fake.summary("acdc", "set3", "kl_ent-mfjoint-lossreference", 1, heads)
     title, md, rows = studies.ablation_table(study_params)
     assert title == "Mixed-batch ablation (Set-3, 3 seeds, test DSC %)"
     lines = md.splitlines()
@@ -67,7 +69,10 @@ def test_ablation_table_from_fabricated_evaluations(fake, study_params):
     assert lines[4] == "| Set-3 | Decoupled teacher | 90.00 (1 seed) | 40.00 ± 16.33 |"
     assert lines[5] == "| Set-3 | Decoupled student | 40.00 (1 seed) | 85.00 ± 0.00 |"
     assert lines[6] == "| Set-3 | KL+Ent teacher | not run | not run |"
-    assert len(lines) == 8
+    # The reference code's losses: a line per head, its split and joint runs.
+    assert lines[8] == "| Set-3 | KL+Ent teacher, reference losses | not run | 30.00 (1 seed) |"
+    assert lines[9] == "| Set-3 | KL+Ent student, reference losses | not run | 0.00 (1 seed) |"
+    assert len(lines) == 10
     joint = [r for r in rows if r["run"] == "decoupled-mfjoint" and r["head"] == "teacher"]
     assert joint == [
         {
