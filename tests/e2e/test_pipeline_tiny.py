@@ -37,9 +37,9 @@ def test_every_run_is_evaluated_and_reported(repo):
         for p in (repo / "results/acdc").rglob("eval/metrics.json")
     )
     # Table 1 and its sweeps (15), proposals (2), self-training it2..it5 (4), UA-MT, GLMI,
-    # SSCO (3) and their Appendix B sweeps (5); the studies: the mixed-batch ablation (4) and
-    # the convergence study (3).
-    assert len(evals) == 36, evals
+    # SSCO (3) and their Appendix B sweeps (5); the studies: the mixed-batch ablation (6: with
+    # KL+Ent's reference losses under both forwards) and the convergence study (3).
+    assert len(evals) == 38, evals
     la = sorted(
         str(p.parent.parent.relative_to(repo / "results/la"))
         for p in (repo / "results/la").rglob("eval/metrics.json")
@@ -131,6 +131,8 @@ def test_lambda_kd_change_stales_exactly_its_runs(repo):
         "tables",
         "train-kl-ent-conv@6-set1-0",
         "train-kl-ent-div@alpha2-set1-0",
+        "train-kl-ent-loss@reference-joint-set1-0",
+        "train-kl-ent-loss@reference-split-set1-0",
         "train-kl-ent-lw@0.1-set1-0",
         "train-kl-ent-mf@joint-set1-0",
         "train-kl-ent-ratio@1-set1-0",
