@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mixseg import runs
-from mixseg.config import lookup
+from mixseg.config import lookup, preset_key
 
 # The generated pipeline files and the title of each.
 FILES = {
@@ -328,6 +328,15 @@ _STUDIES = [
             "mixed_forward": "runs.studies.ablation_forward",
         },
     ),
+    Group(
+        name="decoupled-sh",
+        file=_S,
+        dataset="acdc",
+        method="decoupled",
+        comment="Checkpoint per head: Decoupled with every head at its own best validation "
+        "(select_head: each; evaluated: Table 1's run)",
+        sweep={"select_head": "runs.studies.select_head"},
+    ),
     *(
         Group(
             name=name,
@@ -510,29 +519,91 @@ ABLATION_ROWS = (
 )
 
 
-def ablation_lines(row: AblationRow, params: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
-    """(label, mixed_forward -> run) of each line of an ablation row.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Study:
+    """A table of a study behind the cpu preset (``report/studies.study_table``): each row's
+    head under each value of ``key`` (the columns; the CSV names the value ``csv_column``), at
+    every setting of ``settings``, over the seeds of ``seeds`` (params.yaml keys of lists);
+    ``default(params)``: the value of ``key`` that a run not sweeping it trained with."""
 
-    A group that does not sweep ``mixed_forward`` (the Lower bound: no mixed batches) reads
-    one run under both. One that does gives a line per value of its other swept keys, each
-    swept forward its run (``single-lw0-mfjoint``) and params.yaml's ``mixed_forward``, if
-    not swept, ``default``'s run (Table 1's ``decoupled``). A forward without a run is absent.
+    name: str
+    title: str
+    key: str
+    columns: tuple[str, ...]
+    rows: tuple[AblationRow, ...]
+    settings: str
+    seeds: str
+    default: Callable[[dict[str, Any]], str]
+    csv_column: str
+
+
+ABLATION = Study(
+    name="ablation",
+    title="Mixed-batch ablation",
+    key="mixed_forward",
+    columns=ABLATION_COLUMNS,
+    rows=ABLATION_ROWS,
+    settings=ABLATION_SETTINGS,
+    seeds=ABLATION_SEEDS,
+    default=lambda params: str(lookup(params, "mixed_forward")),
+    csv_column="forward",
+)
+# Which weights each head of a dual-branch run is evaluated with (``train.select_head``):
+# ``evaluated``, all at the evaluated head's (the student's) best validation step, as the
+# reference code; ``each``, every head at its own. ACDC, Table 1's settings and seeds.
+SELECTION = Study(
+    name="selection",
+    title="Checkpoint per head",
+    key="select_head",
+    columns=("evaluated", "each"),
+    rows=(
+        AblationRow(group="lower", label="Lower bound"),
+        AblationRow(group="decoupled-sh", label="Decoupled teacher", default="decoupled"),
+        AblationRow(
+            group="decoupled-sh", label="Decoupled student", head="student", default="decoupled"
+        ),
+    ),
+    settings="runs.settings",
+    seeds="runs.seeds",
+    default=lambda params: str(
+        lookup(params, f"{preset_key(params, 'acdc', 'train')}.select_head")
+    ),
+    csv_column="select_head",
+)
+STUDIES = (ABLATION, SELECTION)
+
+
+def study_lines(
+    study: Study, row: AblationRow, params: dict[str, Any]
+) -> list[tuple[str, dict[str, str]]]:
+    """(label, column value -> run) of each line of a row of ``study``.
+
+    A group that does not sweep ``study.key`` (the Lower bound: no mixed batches, one head)
+    reads one run under every column. One that does gives a line per value of its other swept
+    keys, each swept value its run (``single-lw0-mfjoint``) and the default value
+    (``study.default``), if not swept, ``default``'s run (Table 1's ``decoupled``). A column
+    without a run is absent.
     """
-    g = group(row.group)
-    if "mixed_forward" not in g.sweep:
-        return [(row.label, {f: g.run for f in ABLATION_COLUMNS})]
-    swept = [str(f) for f in lookup(params, g.sweep["mixed_forward"])]
-    others = {k: [str(v) for v in lookup(params, key)] for k, key in g.sweep.items()}
-    del others["mixed_forward"]
+    g, key = group(row.group), study.key
+    if key not in g.sweep:
+        return [(row.label, {c: g.run for c in study.columns})]
+    swept = [str(v) for v in lookup(params, g.sweep[key])]
+    others = {k: [str(v) for v in lookup(params, p)] for k, p in g.sweep.items()}
+    del others[key]
     out = []
     for values in itertools.product(*others.values()):
         fixed = dict(zip(others, values, strict=True))
-        line = {f: runs.run_name(g.method, fixed | {"mixed_forward": f}) for f in swept}
-        default = str(lookup(params, "mixed_forward"))
+        line = {v: runs.run_name(g.method, fixed | {key: v}) for v in swept}
+        default = study.default(params)
         if row.default is not None and not fixed and default not in line:
             line[default] = group(row.default).run
-        out.append((row.label.format(**fixed), {f: line[f] for f in ABLATION_COLUMNS if f in line}))
+        out.append((row.label.format(**fixed), {c: line[c] for c in study.columns if c in line}))
     return out
+
+
+def ablation_lines(row: AblationRow, params: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """(label, mixed_forward -> run) of each line of a row of the mixed-batch ablation."""
+    return study_lines(ABLATION, row, params)
 
 
 # The convergence study (reports/tables/convergence, reports/figures/convergence.png): per

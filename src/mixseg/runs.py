@@ -30,10 +30,13 @@ from mixseg.methods.base import (
     parse_divergence,
 )
 
+SELECT_HEADS = ("evaluated", "each")  # train.select_head (config.TrainParams)
+
 # Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3,
 # uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8; the studies: single-lw0-mfjoint, lower-n1500).
 # ``mixed_forward`` and ``loss_convention`` override the top-level keys of those names (the
-# studies' kl_ent-mfjoint-lossreference); ``steps`` the preset's
+# studies' kl_ent-mfjoint-lossreference); ``steps`` and ``select_head`` the preset's
+# ``train.select_head`` (decoupled-sheach); ``steps`` the preset's
 # ``train.steps`` (and sets ``epochs`` to None). New keys go last: existing names stay as they are.
 TAGS = {
     "lambda_w": "lw",
@@ -50,6 +53,7 @@ TAGS = {
     "mixed_forward": "mf",
     "steps": "n",
     "loss_convention": "loss",
+    "select_head": "sh",
 }
 
 
@@ -109,6 +113,11 @@ def check_overrides(method: Method, overrides: dict[str, str]) -> None:
     for key in ("mixed_forward", "loss_convention"):
         if key in overrides and key not in method.params_read:
             raise ValueError(f"method {method.name!r} does not read {key}: it cannot be overridden")
+    if "select_head" in overrides and (method.n_networks > 1 or len(method.heads()) < 2):
+        raise ValueError(
+            f"method {method.name!r} has no heads of one network to select apart: select_head "
+            "cannot be overridden"
+        )
 
 
 def inherited_keys(method: Method, overrides: dict[str, str]) -> frozenset[str]:
@@ -332,6 +341,12 @@ def resolve_run(
     tp = config.load_section(params, train_key, config.TrainParams)
     if "steps" in overrides:
         tp = dataclasses.replace(tp, steps=_steps(overrides["steps"]), epochs=None)
+    if "select_head" in overrides:
+        if overrides["select_head"] not in SELECT_HEADS:
+            raise ValueError(
+                f"select_head must be one of {SELECT_HEADS}, got {overrides['select_head']!r}"
+            )
+        tp = dataclasses.replace(tp, select_head=overrides["select_head"])
     return Run(
         dataset=dataset,
         method=method,

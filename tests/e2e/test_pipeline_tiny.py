@@ -38,8 +38,9 @@ def test_every_run_is_evaluated_and_reported(repo):
     )
     # Table 1 and its sweeps (15), proposals (2), self-training it2..it5 (4), UA-MT, GLMI,
     # SSCO (3) and their Appendix B sweeps (5); the studies: the mixed-batch ablation (6: with
-    # KL+Ent's reference losses under both forwards) and the convergence study (3).
-    assert len(evals) == 38, evals
+    # KL+Ent's reference losses under both forwards), Decoupled with select_head: each (1) and
+    # the convergence study (3).
+    assert len(evals) == 39, evals
     la = sorted(
         str(p.parent.parent.relative_to(repo / "results/la"))
         for p in (repo / "results/la").rglob("eval/metrics.json")

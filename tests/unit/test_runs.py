@@ -192,13 +192,30 @@ def test_steps_override_sets_the_runs_training_steps():
             runs.resolve_run(params, **args, overrides={"steps": bad, "ratio": "5"})
 
 
+def test_select_head_override_sets_the_runs_checkpoint_rule():
+    from mixseg import config
+
+    params = config.read_params(config.PARAMS_FILE)
+    args = dict(dataset="acdc", method="decoupled", setting="set3", seed=0)
+    run = runs.resolve_run(params, **args, overrides={"select_head": "each", "ratio": "5"})
+    preset = runs.resolve_run(params, **args, overrides={"ratio": "5"})
+    assert run.name == "decoupled-r5-sheach" and run.tp.select_head == "each"
+    assert preset.tp.select_head == "evaluated" and run.tp.steps == preset.tp.steps
+    assert run.config()["train"]["select_head"] == "each"  # what model.pt records
+    with pytest.raises(ValueError, match="select_head must be one of"):
+        runs.resolve_run(params, **args, overrides={"select_head": "both", "ratio": "5"})
+    for method in ("lower", "ssco"):  # one head; co-trained networks (one selection)
+        with pytest.raises(ValueError, match="select_head cannot be overridden"):
+            runs.check_overrides(get_method(method), {"select_head": "each"})
+
+
 def test_existing_run_names_are_unchanged_by_the_study_keys():
     """Names list the tags in TAGS order: the studies' keys come last, so every name that
     overrides only the earlier keys is spelled as before (the four original pipeline files are
     unchanged: ``test_dvc_yaml.test_generated_dvc_yaml_is_up_to_date``)."""
     before = ["lambda_w", "lambda_kd", "lambda_ent", "divergence", "ratio", "lambda_c",
               "lambda_gmi", "lambda_lmi", "lambda_cons", "lambda_sp", "lambda_sc"]  # fmt: skip
-    assert list(runs.TAGS) == [*before, "mixed_forward", "steps", "loss_convention"]
+    assert list(runs.TAGS) == [*before, "mixed_forward", "steps", "loss_convention", "select_head"]
     assert runs.run_name("kl_ent", {"steps": "9", "mixed_forward": "joint", "lambda_kd": "1"}) == (
         "kl_ent-lkd1-mfjoint-n9"
     )

@@ -164,6 +164,16 @@ def _studies(params: dict, preset: str, acdc: str, la: str) -> list[Table]:
         "reference is the reference code's training step)."
     )
     out = [Table("ablation", title, note, md, rows)]
+    title, md, rows = studies.study_table(experiments.SELECTION, params)
+    note = (
+        f"Preset `{preset}`, dataset `acdc`, data source `{acdc}`. Cells: test DSC in %, mean ± "
+        'std over the seeds of the per-run test means; "not run": no evaluation of that run '
+        "exists yet. evaluated = every head of a run with the weights of the evaluated head's "
+        "best validation step (the student's: the reference code's rule, `train.select_head: "
+        "evaluated`, Table 1's `decoupled`); each = every head with the weights of its own best "
+        "validation step (`decoupled-sheach`). `lower` has one head: both columns."
+    )
+    out.append(Table("selection", title, note, md, rows))
     title, md, rows = studies.convergence_table(params)
     note = (
         f"Preset `{preset}`, data sources: acdc `{acdc}`, la `{la}`. One long run per row (the "

@@ -30,6 +30,7 @@ TABLE_NAMES = [
     "tableB5",
     "tableB6",
     "ablation",  # the studies behind the cpu preset (report/studies.py)
+    "selection",
     "convergence",
 ]
 COMPLEXITY_NAME = "table8"

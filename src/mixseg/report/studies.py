@@ -3,7 +3,8 @@ train-studies``, catalog: ``mixseg.experiments``): the mixed-batch ablation tabl
 convergence study's table and figure.
 
 Ablation: test DSC (%) of each row's head under each ``mixed_forward`` (split: one forward pass
-per row group; joint: one pass), mean ± std over seeds, "not run" where no evaluation exists.
+per row group; joint: one pass), mean ± std over seeds, "not run" where no evaluation exists;
+the checkpoint-per-head table likewise under each ``train.select_head``.
 Convergence: per dataset and long run, the validation DSC (%) it reached within the preset's
 ``steps`` and over the whole run, the first validation step reaching 95 % of the run's best,
 and the test DSC of its evaluated head; the figure draws the validation curves, a vertical line
@@ -28,39 +29,44 @@ DATASET_TITLES = {"acdc": "ACDC", "la": "Left Atrium"}
 FRACTION = 0.95  # "converged": the first validation reaching this fraction of the run's best
 
 
-def ablation_table(params: dict[str, Any]) -> tuple[str, str, list[dict]]:
-    """(title, markdown, long-format CSV rows with a ``forward`` column) of the ablation."""
-    settings = [str(s) for s in lookup(params, experiments.ABLATION_SETTINGS)]
-    seeds = [int(s) for s in lookup(params, experiments.ABLATION_SEEDS)]
+def study_table(study: experiments.Study, params: dict[str, Any]) -> tuple[str, str, list[dict]]:
+    """(title, markdown, long-format CSV rows with a ``study.csv_column`` column) of ``study``."""
+    settings = [str(s) for s in lookup(params, study.settings)]
+    seeds = [int(s) for s in lookup(params, study.seeds)]
     where = ", ".join(SETTING_TITLES.get(s, s) for s in settings)
-    title = f"Mixed-batch ablation ({where}, {len(seeds)} seeds, test DSC %)"
-    cols = experiments.ABLATION_COLUMNS
+    title = f"{study.title} ({where}, {len(seeds)} seeds, test DSC %)"
+    cols = study.columns
     lines = ["| Setting | Model | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     rows: list[dict] = []
     for setting in settings:
-        for row in experiments.ABLATION_ROWS:
-            for label, by_forward in experiments.ablation_lines(row, params):
+        for row in study.rows:
+            for label, by_value in experiments.study_lines(study, row, params):
                 cells = []
-                for f in cols:
-                    if f not in by_forward:
+                for c in cols:
+                    if c not in by_value:
                         cells.append("–")
                         continue
-                    run = by_forward[f]
-                    c, r = measure(
-                        "ablation",
+                    extra = {study.csv_column: c}
+                    got, r = measure(
+                        study.name,
                         "acdc",
                         setting,
-                        run,
+                        by_value[c],
                         row.head,
                         seeds,
                         metrics=("dsc",),
-                        forward=f,
+                        **extra,
                     )
-                    cells += c
+                    cells += got
                     rows += r
                 title_s = SETTING_TITLES.get(setting, setting)
                 lines.append(f"| {title_s} | {label} | " + " | ".join(cells) + " |")
     return title, "\n".join(lines) + "\n", rows
+
+
+def ablation_table(params: dict[str, Any]) -> tuple[str, str, list[dict]]:
+    """(title, markdown, long-format CSV rows with a ``forward`` column) of the ablation."""
+    return study_table(experiments.ABLATION, params)
 
 
 def preset_steps(params: dict[str, Any]) -> dict[str, int | None]:

@@ -21,6 +21,7 @@ def study_params(params) -> dict:
         "ablation_lambda_w": [0],
         "ablation_forward": ["split", "joint"],
         "ablation_joint": ["joint"],
+        "select_head": ["each"],
         "convergence_seeds": [0],
         "convergence_steps": [1500],
         "la_convergence_steps": [1000],
@@ -93,6 +94,32 @@ def test_ablation_table_from_fabricated_evaluations(fake, study_params):
         ("split", 0),
         ("joint", 2),
     }
+
+
+def test_selection_table_from_fabricated_evaluations(fake, study_params):
+    """Checkpoint per head: Table 1's Decoupled (evaluated) beside decoupled-sheach (each), at
+    every Table 1 setting; the Lower bound (one head) in both columns."""
+    study_params["runs"]["settings"] = ["set3", "set5"]
+    for seed, (t_eval, t_each) in enumerate(((0.5, 0.8), (0.6, 0.7), (0.7, 0.6))):
+        fake.summary(
+            "acdc", "set3", "decoupled", seed, {"teacher": (t_eval, 1), "student": (0.2, 1)}
+        )
+        fake.summary("acdc", "set3", "decoupled-sheach", seed, {"teacher": (t_each, 1)})
+        fake.summary("acdc", "set3", "lower", seed, {"teacher": (0.65, 1)})
+    title, md, rows = studies.study_table(experiments.SELECTION, study_params)
+    assert title == "Checkpoint per head (Set-3, Set-5, 3 seeds, test DSC %)"
+    lines = md.splitlines()
+    assert lines[0] == "| Setting | Model | evaluated | each |"
+    assert lines[2] == "| Set-3 | Lower bound | 65.00 ± 0.00 | 65.00 ± 0.00 |"
+    # evaluated: 50, 60, 70 -> 60 ± sqrt(200 / 3) = 8.165; each: 80, 70, 60 -> 70 ± 8.165
+    assert lines[3] == "| Set-3 | Decoupled teacher | 60.00 ± 8.16 | 70.00 ± 8.16 |"
+    assert lines[4] == "| Set-3 | Decoupled student | 20.00 ± 0.00 | not run |"
+    assert lines[5] == "| Set-5 | Lower bound | not run | not run |" and len(lines) == 8
+    each = [r for r in rows if r["run"] == "decoupled-sheach" and r["setting"] == "set3"]
+    assert [(r["select_head"], r["head"], r["ours_mean"]) for r in each] == [
+        ("each", "teacher", 70.0),
+        ("each", "student", None),
+    ]
 
 
 def test_first_step_reaching_a_fraction_of_the_best():
