@@ -30,8 +30,6 @@ from mixseg.methods.base import (
     parse_divergence,
 )
 
-SELECT_HEADS = ("evaluated", "each")  # train.select_head (config.TrainParams)
-
 # Overridable keys and their short tag in run names (kl_ent-lkd10, single-lw0.1, kl_ent-r3,
 # uamt-lc1, glmi-lgmi2-llmi0.05, ssco-lsp1-lsc8; the studies: single-lw0-mfjoint, lower-n1500).
 # ``mixed_forward`` and ``loss_convention`` override the top-level keys of those names (the
@@ -338,15 +336,12 @@ def resolve_run(
         from mixseg.data.datasets import read_splits  # reads data/processed/<dataset>
 
         ratio = int(read_splits(dataset)["default_ratio"])
-    tp = config.load_section(params, train_key, config.TrainParams)
+    train = config.lookup(params, train_key)
+    if "select_head" in overrides:  # validated as params.yaml's own value would be
+        train = {**train, "select_head": overrides["select_head"]}
+    tp = config.build(config.TrainParams, train, train_key)
     if "steps" in overrides:
         tp = dataclasses.replace(tp, steps=_steps(overrides["steps"]), epochs=None)
-    if "select_head" in overrides:
-        if overrides["select_head"] not in SELECT_HEADS:
-            raise ValueError(
-                f"select_head must be one of {SELECT_HEADS}, got {overrides['select_head']!r}"
-            )
-        tp = dataclasses.replace(tp, select_head=overrides["select_head"])
     return Run(
         dataset=dataset,
         method=method,

@@ -202,7 +202,7 @@ def test_select_head_override_sets_the_runs_checkpoint_rule():
     assert run.name == "decoupled-r5-sheach" and run.tp.select_head == "each"
     assert preset.tp.select_head == "evaluated" and run.tp.steps == preset.tp.steps
     assert run.config()["train"]["select_head"] == "each"  # what model.pt records
-    with pytest.raises(ValueError, match="select_head must be one of"):
+    with pytest.raises(ValueError, match="select_head: 'both' is not one of"):
         runs.resolve_run(params, **args, overrides={"select_head": "both", "ratio": "5"})
     for method in ("lower", "ssco"):  # one head; co-trained networks (one selection)
         with pytest.raises(ValueError, match="select_head cannot be overridden"):
