@@ -130,7 +130,7 @@ class Ours:
         full = synthetic_pool(n, size, seed=1)
         self.sampler = SliceSampler(full, synthetic_pool(n, size, seed=2, weak=True), seed, bf, bw)
         method, cpu = get_method("kl_ent"), torch.device("cpu")
-        self.trainer = build_trainer(2, method, cfg["hp"], tp, seed, tp.steps, cpu, False)
+        self.trainer = build_trainer(2, method, cfg["hp"], tp, seed, tp.steps, cpu, None)
         if not channels_last:
             self.trainer.model.to(memory_format=torch.contiguous_format)
             self.trainer.layout = torch.contiguous_format

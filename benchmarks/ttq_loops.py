@@ -176,7 +176,7 @@ def ttq_run(params: dict, method: str, setting: str, steps: int | None, val_ever
     val = datasets.val_cases("acdc", datasets.read_splits("acdc"), "val")
     head = inference_head(run.recipe.outputs())
     cpu = torch.device("cpu")
-    trainer = train.build_trainer(2, run.recipe, run.hp, run.tp, run.seed, steps, cpu, False)
+    trainer = train.build_trainer(2, run.recipe, run.hp, run.tp, run.seed, steps, cpu, None)
     rng = torch.get_rng_state()  # fit's stream after build_trainer; plain gets a copy of it
     plain = Plain(run, trainer.model.state_dict(), steps)
     batch0 = sampler.batch(0)

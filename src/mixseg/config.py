@@ -119,6 +119,9 @@ class TrainParams:
     (``selection.EachHead``; ``model.pt`` then holds one copy per head). Networks with one head
     and co-trained networks (selected on their ensemble) keep one set either way. ``select:
     last`` keeps the last weights for every head: ``each`` with it is rejected as inconsistent.
+    ``precision``: ``mixed``, the forward pass under autocast (CUDA: float16 with a gradient
+    scaler; CPU: bfloat16 where the CPU has native bfloat16 instructions, float32 elsewhere;
+    losses in float32 either way) or ``float32`` throughout. Inference is float32 on the CPU.
     """
 
     base: int  # channels of the first encoder block (64 in the paper)
@@ -140,6 +143,7 @@ class TrainParams:
     threads: int | None
     select: Literal["best", "last"]
     select_head: Literal["evaluated", "each"]
+    precision: Literal["mixed", "float32"]
 
     def __post_init__(self) -> None:
         if self.select == "last" and self.select_head == "each":

@@ -116,7 +116,7 @@ def test_plain_loss_equals_ours(method: str) -> None:
         params, dataset="acdc", method=method, setting="set3", seed=0, overrides={"ratio": "5"}
     )
     cpu = torch.device("cpu")
-    trainer = train.build_trainer(2, run.recipe, run.hp, run.tp, 0, 10, cpu, False)
+    trainer = train.build_trainer(2, run.recipe, run.hp, run.tp, 0, 10, cpu, None)
     plain = Plain(run, trainer.model.state_dict(), 10)
     g = torch.Generator().manual_seed(0)
     nf, nw = (2, 3) if method == "kl_ent" else (3, 0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mixseg import paths, runs
+from mixseg import paths, runs, train
 from mixseg.config import PreprocessParams, SettingsParams, SplitParams, TrainParams, read_params
 from mixseg.data.prepare import prepare_acdc
 from mixseg.data.weak_labels import write_weak_labels
@@ -40,6 +40,7 @@ TP = TrainParams(
     threads=None,
     select="last",
     select_head="evaluated",
+    precision="mixed",
 )
 HP = HyperParams(
     lambda_w=0.1,
@@ -150,6 +151,53 @@ def test_resume_equals_uninterrupted(project):
     assert _results_bytes("straight") == _results_bytes("resumed")
     timing = json.loads(paths.timing_file("acdc", "set1", "resumed", 0).read_text())
     assert set(timing) == {"resumed_from", "seconds", "seconds_per_step", "images_per_second"}
+
+
+def test_device_and_amp_follows_precision_and_the_cpu():
+    native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    device, dtype = train.device_and_amp("mixed")
+    if device.type == "cpu":
+        assert dtype == (torch.bfloat16 if native else None)
+    else:
+        assert dtype == torch.float16
+    assert train.device_and_amp("float32")[1] is None
+
+
+@pytest.mark.parametrize("precision", ["mixed", "float32"])
+def test_precision_is_what_train_json_records_and_runs_repeat(project, precision):
+    tp = dataclasses.replace(TP, steps=3, precision=precision)
+    _fit(f"p-{precision}-a", tp=tp)
+    _fit(f"p-{precision}-b", tp=tp)
+    a, b = _weights(f"p-{precision}-a"), _weights(f"p-{precision}-b")
+    assert all(torch.equal(a[k], b[k]) for k in a)  # deterministic in either precision
+    summary = json.loads(
+        (paths.results_dir("acdc", "set1", f"p-{precision}-a", 0) / "train.json").read_text()
+    )
+    expected = train.device_and_amp(precision)[1]
+    assert summary["amp"] == (None if expected is None else str(expected).split(".")[1])
+
+
+def test_bfloat16_step_is_close_to_float32_and_has_no_scaler():
+    if train.device_and_amp("mixed")[1] != torch.bfloat16:
+        pytest.skip("this CPU has no native bfloat16: mixed precision is float32 here")
+    from mixseg.data.batch import IGNORE, Batch
+
+    method = METHODS["kl_ent"]
+    tp = dataclasses.replace(TP, precision="mixed")
+    torch.manual_seed(0)
+    x = torch.randn(4, 1, 32, 32)
+    mask = torch.randint(0, 2, (4, 32, 32))
+    mask[2:] = IGNORE
+    weak = torch.full((4, 32, 32), IGNORE)
+    weak[2:, 8:12, 8:12], weak[2:, 20:24, 20:24] = 1, 0
+    batch = Batch(image=x, mask=mask, weak=weak, is_full=torch.tensor([True, True, False, False]))
+    losses = {}
+    for dtype in (None, torch.bfloat16):
+        trainer = train.build_trainer(2, method, HP, tp, 0, 2, torch.device("cpu"), dtype)
+        assert not trainer.scaler.is_enabled()
+        losses[dtype] = float(trainer.loss(batch, 0)[0].detach())
+    assert losses[None] != losses[torch.bfloat16]  # autocast ran in bfloat16 ...
+    assert losses[torch.bfloat16] == pytest.approx(losses[None], rel=2e-2)  # ... and is close
 
 
 def _results_bytes(name: str) -> dict[str, bytes]:
