@@ -53,15 +53,15 @@ Phase = Callable[[str], contextlib.AbstractContextManager]
 Heads = tuple[int, ...] | None  # decoders that get gradients on a group of rows (None: all)
 
 
-def device_and_amp(precision: str = "mixed") -> tuple[torch.device, torch.dtype | None]:
+def device_and_amp(precision: str) -> tuple[torch.device, torch.dtype | None]:
     """The training device (CUDA when present, else the CPU) and the autocast dtype of its
     forward pass (None: float32) under ``train.precision``.
 
     ``mixed``: float16 on CUDA (with a gradient scaler, ``build_trainer``); bfloat16 on a CPU
-    with native bfloat16 instructions (AVX512-BF16 or AMX: oneDNN's bfloat16 convolutions),
-    where a dual-branch step at the cpu preset takes 1.18x less time than in float32 (README
-    "Performance"); float32 on other CPUs, where bfloat16 is emulated and slower. ``float32``:
-    no autocast anywhere.
+    with native bfloat16 instructions (AVX512-BF16 or AMX: oneDNN's bfloat16 convolutions);
+    float32 on other CPUs, where bfloat16 is emulated and slower. ``float32``: no autocast
+    anywhere (the cpu presets: Left-Atrium runs collapsed under bfloat16, README
+    "Performance").
     """
     mixed = precision == "mixed"
     if torch.cuda.is_available():
