@@ -317,6 +317,7 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
                 done, steps, tp, loss, terms, lambda: validate(trainer.model, val, heads, tp)
             )
             if rec:
+                _check_finite(rec, run, tp)
                 history.append(rec)
                 _log(live, rec)
                 best.offer(rec, trainer.model)
@@ -377,6 +378,19 @@ def _record(
     if done % tp.val_every == 0 or done == steps:
         rec.update(validation())
     return {**rec, "step": done} if rec else {}
+
+
+def _check_finite(rec: dict[str, Any], run: Run, tp: TrainParams) -> None:
+    """Stop a run whose logged loss is no longer finite: its weights are NaN from then on, and
+    finishing would write a model.pt that segments nothing (LA under bfloat16 did, README
+    "Ambiguities"). The scratch checkpoint of the last finite record stays for inspection."""
+    loss = rec.get("train/loss")
+    if loss is not None and not math.isfinite(loss):
+        raise FloatingPointError(
+            f"{run.dataset} {run.setting} {run.name} seed {run.seed}: training loss {loss} at "
+            f"step {rec['step']} (precision: {tp.precision}); the run is stopped rather than "
+            "finished with non-finite weights. Under precision: mixed on a CPU, try float32."
+        )
 
 
 def _summary(

@@ -153,6 +153,31 @@ def test_resume_equals_uninterrupted(project):
     assert set(timing) == {"resumed_from", "seconds", "seconds_per_step", "images_per_second"}
 
 
+def test_a_run_whose_loss_turns_non_finite_stops_without_a_model(project, monkeypatch):
+    """Weights poisoned by the third update (as a bad bfloat16 gradient did on LA): the loss of
+    step 4 is NaN, fit raises naming the run and the step, writes no model.pt, and keeps the
+    scratch checkpoint of step 2 (the last finite one)."""
+    step = train.Trainer.step
+
+    def poisoned(self, batch, i, *args):
+        out = step(self, batch, i, *args)
+        if i == 2:
+            with torch.no_grad():
+                next(self.model.parameters()).fill_(float("nan"))
+        return out
+
+    monkeypatch.setattr(train.Trainer, "step", poisoned)
+    with pytest.raises(
+        FloatingPointError, match=r"acdc set1 nan seed 0: training loss nan at step 4"
+    ):
+        _fit("nan", "lower")
+    assert not (paths.run_dir("acdc", "set1", "nan", 0) / "model.pt").exists()
+    saved = torch.load(
+        paths.scratch_dir("acdc", "set1", "nan", 0) / "checkpoint.pt", weights_only=False
+    )
+    assert saved["step"] == 2
+
+
 def test_device_and_amp_follows_precision_and_the_cpu():
     native = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
     device, dtype = train.device_and_amp("mixed")
