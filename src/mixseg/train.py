@@ -383,7 +383,7 @@ def _record(
 def _check_finite(rec: dict[str, Any], run: Run, tp: TrainParams) -> None:
     """Stop a run whose logged loss is no longer finite: its weights are NaN from then on, and
     finishing would write a model.pt that segments nothing (LA under bfloat16 did, README
-    "Ambiguities"). The scratch checkpoint of the last finite record stays for inspection."""
+    "Performance"). The scratch checkpoint of the last finite record stays for inspection."""
     loss = rec.get("train/loss")
     if loss is not None and not math.isfinite(loss):
         raise FloatingPointError(

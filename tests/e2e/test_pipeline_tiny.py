@@ -261,26 +261,31 @@ def test_queued_experiments(repo, tmp_path):
 _TORN_READ = re.compile(r"unexpected error - (Expecting value|Extra data|Unterminated string)")
 
 
+def _dvc(args: list[str], repo: Path, timeout: float) -> subprocess.CompletedProcess:
+    """``dvc <args>`` in ``repo`` whatever its exit status (the callers judge it)."""
+    return subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=repo,
+        env=tiny_project.env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def _queue_status(repo: Path, attempts: int = 5) -> str:
-    for attempt in range(attempts):
-        proc = subprocess.run(
-            [sys.executable, "-m", "dvc", "queue", "status"],
-            cwd=repo,
-            env=tiny_project.env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    """`dvc queue status`, asked again after a torn read; the last attempt must succeed."""
+    for _ in range(attempts - 1):
+        proc = _dvc(["queue", "status"], repo, timeout=120)
         if proc.returncode == 0:
             return proc.stdout
-        torn = _TORN_READ.search(proc.stderr)
-        assert torn and attempt + 1 < attempts, (
+        assert _TORN_READ.search(proc.stderr), (
             f"dvc queue status exited with {proc.returncode}:\n{proc.stdout[-3000:]}\n"
             f"{proc.stderr[-3000:]}"
         )
         time.sleep(1)
-    raise AssertionError("unreachable")
+    return tiny_project.run([sys.executable, "-m", "dvc", "queue", "status"], repo, timeout=120)
 
 
 def _queue_report(repo: Path, status: str) -> str:
@@ -288,15 +293,7 @@ def _queue_report(repo: Path, status: str) -> str:
     logs`) and the workers' own output files."""
     parts = [status]
     for name in re.findall(r"^(\w+)\s", status, flags=re.M):
-        proc = subprocess.run(
-            [sys.executable, "-m", "dvc", "queue", "logs", name],
-            cwd=repo,
-            env=tiny_project.env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        proc = _dvc(["queue", "logs", name], repo, timeout=60)
         parts.append(f"--- dvc queue logs {name}\n{(proc.stdout + proc.stderr)[-2000:]}")
     for out in sorted((repo / ".dvc" / "tmp" / "exps").rglob("*.out")):
         parts.append(f"--- {out.relative_to(repo)}\n{out.read_text(errors='replace')[-2000:]}")
