@@ -52,12 +52,13 @@ def env() -> dict[str, str]:
     return env
 
 
-def run(args: list[str], cwd: Path, returncode: int = 0, timeout: float = TIMEOUT) -> str:
-    """Run ``args`` in ``cwd`` (in :func:`env`, stdin closed); its stdout. Fails the test, with
-    the output's tail, on an exit status other than ``returncode`` or after ``timeout`` seconds
-    (the command is killed: a hung command must fail the suite, not stall it)."""
+def call(args: list[str], cwd: Path, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    """Run ``args`` in ``cwd`` (in :func:`env`, stdin closed, output captured as text), whatever
+    its exit status (the caller judges it). Fails the test, with the output's tail, after
+    ``timeout`` seconds (the command is killed: a hung command must fail the suite, not stall
+    it)."""
     try:
-        proc = subprocess.run(
+        return subprocess.run(
             args,
             cwd=cwd,
             env=env(),
@@ -69,6 +70,12 @@ def run(args: list[str], cwd: Path, returncode: int = 0, timeout: float = TIMEOU
     except subprocess.TimeoutExpired as e:
         out = b"\n".join(x[-3000:] for x in (e.stdout, e.stderr) if x).decode(errors="replace")
         raise AssertionError(f"{args} still running after {timeout:.0f} s (killed):\n{out}") from e
+
+
+def run(args: list[str], cwd: Path, returncode: int = 0, timeout: float = TIMEOUT) -> str:
+    """:func:`call`, then its stdout; fails the test, with the output's tail, on an exit status
+    other than ``returncode``."""
+    proc = call(args, cwd, timeout)
     assert proc.returncode == returncode, (
         f"{args} exited with {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     )

@@ -243,14 +243,7 @@ def test_queued_experiments(repo, tmp_path):
         assert "Failed" not in status, _queue_report(repo, status)
     finally:
         # Never leave workers behind (they would compete with the next tests for the cores).
-        subprocess.run(
-            dvc + ["queue", "stop", "--kill"],
-            cwd=repo,
-            env=tiny_project.env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=120,
-        )
+        tiny_project.call(dvc + ["queue", "stop", "--kill"], repo, timeout=120)
     shown = json.loads(_run(dvc + ["exp", "show", "--json"], repo))
     assert sorted(v for v in _exp_params(shown, "lambda_sp") if v != 0.5) == [0.25, 0.75]
 
@@ -261,23 +254,11 @@ def test_queued_experiments(repo, tmp_path):
 _TORN_READ = re.compile(r"unexpected error - (Expecting value|Extra data|Unterminated string)")
 
 
-def _dvc(args: list[str], repo: Path, timeout: float) -> subprocess.CompletedProcess:
-    """``dvc <args>`` in ``repo`` whatever its exit status (the callers judge it)."""
-    return subprocess.run(
-        [sys.executable, "-m", "dvc", *args],
-        cwd=repo,
-        env=tiny_project.env(),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def _queue_status(repo: Path, attempts: int = 5) -> str:
     """`dvc queue status`, asked again after a torn read; the last attempt must succeed."""
+    dvc = [sys.executable, "-m", "dvc"]
     for _ in range(attempts - 1):
-        proc = _dvc(["queue", "status"], repo, timeout=120)
+        proc = tiny_project.call(dvc + ["queue", "status"], repo, timeout=120)
         if proc.returncode == 0:
             return proc.stdout
         assert _TORN_READ.search(proc.stderr), (
@@ -285,7 +266,7 @@ def _queue_status(repo: Path, attempts: int = 5) -> str:
             f"{proc.stderr[-3000:]}"
         )
         time.sleep(1)
-    return tiny_project.run([sys.executable, "-m", "dvc", "queue", "status"], repo, timeout=120)
+    return tiny_project.run(dvc + ["queue", "status"], repo, timeout=120)
 
 
 def _queue_report(repo: Path, status: str) -> str:
@@ -293,7 +274,7 @@ def _queue_report(repo: Path, status: str) -> str:
     logs`) and the workers' own output files."""
     parts = [status]
     for name in re.findall(r"^(\w+)\s", status, flags=re.M):
-        proc = _dvc(["queue", "logs", name], repo, timeout=60)
+        proc = tiny_project.call([sys.executable, "-m", "dvc", "queue", "logs", name], repo, 60)
         parts.append(f"--- dvc queue logs {name}\n{(proc.stdout + proc.stderr)[-2000:]}")
     for out in sorted((repo / ".dvc" / "tmp" / "exps").rglob("*.out")):
         parts.append(f"--- {out.relative_to(repo)}\n{out.read_text(errors='replace')[-2000:]}")
