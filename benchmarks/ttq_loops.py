@@ -79,6 +79,7 @@ class Plain:
             and hp.kd.detach_teacher
             and hp.entropy_on == "partial"
             and hp.mixed_forward == "split"
+            and hp.idle_decoders == "run"
         ):
             raise ValueError("the plain kl_ent loss is written for params.yaml's defaults")
         self.method, self.hp = method.name, hp

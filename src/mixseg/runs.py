@@ -19,6 +19,7 @@ from typing import Any
 from mixseg import __version__, config, paths
 from mixseg.methods import get_method
 from mixseg.methods.base import (
+    IDLE_DECODERS,
     LOSS_CONVENTIONS,
     MIXED_FORWARD,
     REFERENCE_KD,
@@ -52,6 +53,7 @@ TAGS = {
     "steps": "n",
     "loss_convention": "loss",
     "select_head": "sh",
+    "idle_decoders": "id",
 }
 
 
@@ -108,7 +110,7 @@ def check_overrides(method: Method, overrides: dict[str, str]) -> None:
             batches hold one row group, or its objective runs the network itself), or
             ``loss_convention`` for one without Eq. 3.
     """
-    for key in ("mixed_forward", "loss_convention"):
+    for key in ("mixed_forward", "loss_convention", "idle_decoders"):
         if key in overrides and key not in method.params_read:
             raise ValueError(f"method {method.name!r} does not read {key}: it cannot be overridden")
     if "select_head" in overrides and (method.n_networks > 1 or len(method.heads()) < 2):
@@ -163,6 +165,12 @@ def resolve_hyper(params: dict[str, Any], method: Method, overrides: dict[str, s
         raise config.ConfigError(
             f"mixed_forward must be one of {MIXED_FORWARD}, got {values['mixed_forward']!r}"
         )
+    values["idle_decoders"] = None
+    if "idle_decoders" in read:
+        idle = overrides.get("idle_decoders") or config.lookup(params, "idle_decoders")
+        if idle not in IDLE_DECODERS:
+            raise config.ConfigError(f"idle_decoders must be one of {IDLE_DECODERS}, got {idle!r}")
+        values["idle_decoders"] = idle
     values["upper_batch"] = None
     if "upper_batch" in read:
         values["upper_batch"] = config.lookup(params, "upper_batch")

@@ -112,6 +112,7 @@ def forward_rows(
     is_full: torch.Tensor,
     mode: str | None,
     grad_heads: tuple[Heads, Heads] = (None, None),
+    idle: str | None = "run",
 ) -> list[torch.Tensor]:
     """Logits of every decoder for a batch whose first rows are the fully labelled ones.
 
@@ -125,16 +126,19 @@ def forward_rows(
     labelled ones first. README "Ambiguities" has the measurements behind the default.
 
     ``grad_heads`` (``Method.full_heads``, ``Method.other_heads``; split only): for the fully
-    labelled rows and for the other rows, the decoders whose logits the objective
-    differentiates there (None: all). The others run on those rows without autograd: their
-    forward pass, running statistics and dropout draws are as before, so the numbers do not
-    change, but the backward pass through them, which would only carry zeros, is saved (a
-    dual-branch teacher's decoder on the partially labelled rows: 12 % of an ACDC KL+Ent run,
-    25 % of an LA one).
+    labelled rows and for the other rows, the decoders whose logits the objective reads there
+    (None: all). ``idle`` (``idle_decoders``) says what happens to the others on those rows:
+    ``run``, they run without autograd: their forward pass, running statistics and dropout
+    draws are as if differentiated, so the numbers do not change, but the backward pass
+    through them, which would only carry zeros, is saved (a dual-branch teacher's decoder on
+    the partially labelled rows: 12 % of an ACDC KL+Ent run, 25 % of an LA one); ``skip``,
+    they do not run: their running statistics then come from the rows they learn from only,
+    and their logits there are NaN, so that an objective reading them fails loudly.
 
     Args:
         x: (B, 1, ...) images; is_full: (B,) bool, True for a prefix of the rows.
         mode: ``joint`` | ``split`` | None.
+        idle: ``run`` | ``skip`` (split only).
 
     Returns:
         One (B, C, ...) logits tensor per decoder, rows in the order of ``x``.
@@ -144,16 +148,28 @@ def forward_rows(
         return model(x)
     if not bool(is_full[:n_full].all()):
         raise ValueError("forward_rows: the fully labelled rows must come first")
+    if idle not in ("run", "skip"):
+        raise ValueError(f"forward_rows: idle must be run or skip, got {idle!r}")
     full, other = (
-        model(rows, no_grad=_frozen(model, heads)) if heads is not None else model(rows)
+        _group_logits(model, rows, heads, idle)
         for rows, heads in zip((x[:n_full], x[n_full:]), grad_heads, strict=True)
     )
     return [torch.cat(pair) for pair in zip(full, other, strict=True)]
 
 
-def _frozen(model: nn.Module, heads: Heads) -> list[int]:
-    """The decoders of ``model`` not in ``heads``."""
-    return [i for i in range(model.n_decoders) if i not in heads]
+def _group_logits(model: nn.Module, rows: torch.Tensor, heads: Heads, idle: str):
+    """Every decoder's logits on one row group; those not in ``heads`` (None: all) run without
+    autograd, or are NaN without running (``idle: skip``)."""
+    if heads is None:
+        return model(rows)
+    idle_heads = [i for i in range(model.n_decoders) if i not in heads]
+    if idle == "run":
+        return model(rows, no_grad=idle_heads)
+    ran = dict(zip(heads, model(rows, heads=heads), strict=True))
+    like = ran[heads[0]]
+    return [
+        ran[i] if i in ran else torch.full_like(like, math.nan) for i in range(model.n_decoders)
+    ]
 
 
 @dataclasses.dataclass
@@ -202,6 +218,7 @@ class Trainer:
                     batch.is_full,
                     self.hp.mixed_forward,
                     (self.method.full_heads, self.method.other_heads),
+                    self.hp.idle_decoders or "run",
                 )
             logits = [lg.float() for lg in logits]
         with phase("objective"):

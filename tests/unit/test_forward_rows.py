@@ -148,10 +148,15 @@ def test_grad_heads_change_no_number_and_skip_the_zero_backward(dims, grad_heads
 @pytest.mark.parametrize("name", ["decoupled", "kl", "kl_ent"])
 @pytest.mark.parametrize("detach_teacher", [True, False])
 @pytest.mark.parametrize("entropy_on", ["partial", "all"])
-def test_dual_objectives_differentiate_only_their_grad_heads(name, detach_teacher, entropy_on):
+@pytest.mark.parametrize("idle", ["run", "skip"])
+def test_dual_objectives_differentiate_only_their_grad_heads(
+    name, detach_teacher, entropy_on, idle
+):
     """Each dual-branch method's own objective, whatever its Eq. 3 / Eq. 4 options, gives the
     same loss and gradients with the method's ``full_heads``/``other_heads`` as with every
-    decoder differentiated everywhere: it never differentiates what they leave out."""
+    decoder differentiated everywhere: it never differentiates, nor with ``idle: skip`` reads
+    (NaN logits would make the loss NaN), what they leave out. (The 2D decoders draw no
+    dropout, so skipping one changes no other number of the step.)"""
     method = get_method(name)
     assert method.other_heads == (1,)  # the teacher learns from the fully labelled rows only
     x, is_full = _batch(n_full=2, n_other=4)
@@ -170,19 +175,64 @@ def test_dual_objectives_differentiate_only_their_grad_heads(name, detach_teache
     torch.manual_seed(0)
     net = build_model(dims=2, base=2, n_decoders=2, padding="same").train()
 
-    def grads(heads):
+    def grads(heads, idle="run"):
         model = copy.deepcopy(net)
         torch.manual_seed(1)
-        logits = forward_rows(model, x, is_full, "split", heads)
+        logits = forward_rows(model, x, is_full, "split", heads, idle)
         loss = sum(method.objective(logits, batch, hp, None).values())
         loss.backward()
         return loss, [p.grad for p in model.parameters()]
 
     want_loss, want = grads((None, None))
-    got_loss, got = grads((method.full_heads, method.other_heads))
+    got_loss, got = grads((method.full_heads, method.other_heads), idle)
     assert torch.equal(want_loss, got_loss)
     for a, b in zip(want, got, strict=True):
         assert (a is None) == (b is None) and (a is None or torch.equal(a, b))
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_skipped_decoders_do_not_run_on_the_rows_they_do_not_learn_from(dims):
+    """``idle: skip``: the teacher (0) does not run on the other rows: its logits there are NaN
+    and its running statistics are those of the fully labelled rows alone; the student (1),
+    read on both groups, is as with ``run`` (in 2D, where the decoders draw no dropout)."""
+    g = torch.Generator().manual_seed(0)
+    shape = (5, 1, 16, 16) if dims == 2 else (5, 1, 16, 16, 16)
+    x, is_full = torch.randn(*shape, generator=g), torch.arange(5) < 2
+    torch.manual_seed(0)
+    net = build_model(dims=dims, base=2, n_decoders=2, padding="same").train()
+    skip, run, alone = copy.deepcopy(net), copy.deepcopy(net), copy.deepcopy(net)
+    torch.manual_seed(1)
+    got = forward_rows(skip, x, is_full, "split", (None, (1,)), "skip")
+    torch.manual_seed(1)
+    want = forward_rows(run, x, is_full, "split", (None, (1,)), "run")
+    assert torch.isnan(got[0][2:]).all() and not torch.isnan(got[0][:2]).any()
+    torch.manual_seed(1)
+    alone(x[:2])  # every decoder on the fully labelled rows only
+    stats = dict(skip.decoders[0].named_buffers())
+    for k, v in alone.decoders[0].named_buffers():
+        assert torch.equal(stats[k], v), k
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(run.decoders[0].buffers(), skip.decoders[0].buffers(), strict=True)
+    )
+    if dims == 2:
+        assert torch.equal(got[1], want[1]) and torch.equal(got[0][:2], want[0][:2])
+    with pytest.raises(ValueError, match="idle"):
+        forward_rows(net, x, is_full, "split", (None, (1,)), "maybe")
+
+
+def test_only_methods_with_idle_decoders_read_idle_decoders():
+    for name in ("decoupled", "kl", "kl_ent"):
+        assert "idle_decoders" in get_method(name).params_read
+    for name in ("lower", "upper", "single", "single_ent", "uamt", "proposals", "glmi"):
+        assert "idle_decoders" not in get_method(name).params_read
+    params = {"mixed_forward": "split", "lambda_w": 0.1, "idle_decoders": "skip"}
+    assert runs.resolve_hyper(params, get_method("decoupled"), {}).idle_decoders == "skip"
+    assert runs.resolve_hyper(params, get_method("single"), {}).idle_decoders is None
+    with pytest.raises(ConfigError, match="idle_decoders must be"):
+        runs.resolve_hyper(dict(params, idle_decoders="no"), get_method("decoupled"), {})
+    with pytest.raises(ValueError, match="idle_decoders"):
+        runs.resolve_hyper(params, get_method("single"), {"idle_decoders": "run"})
 
 
 def test_full_rows_must_come_first():

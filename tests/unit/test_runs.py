@@ -22,6 +22,7 @@ PARAMS = {
     },
     "entropy_on": "partial",
     "mixed_forward": "split",
+    "idle_decoders": "run",
     "loss_convention": "paper",
 }
 
@@ -57,7 +58,9 @@ def test_resolve_hyper_reads_only_what_the_method_reads():
     assert hp.lambda_kd == 10.0 and hp.lambda_ent == 1.0 and hp.kd.temperature == 1.0
     # A method that does not read lambda_kd does not need it in params.yaml at all.
     hp = runs.resolve_hyper(
-        {"lambda_w": 0.1, "mixed_forward": "joint"}, get_method("decoupled"), {}
+        {"lambda_w": 0.1, "mixed_forward": "joint", "idle_decoders": "run"},
+        get_method("decoupled"),
+        {},
     )
     assert hp.lambda_w == 0.1
 
@@ -215,7 +218,14 @@ def test_existing_run_names_are_unchanged_by_the_study_keys():
     unchanged: ``test_dvc_yaml.test_generated_dvc_yaml_is_up_to_date``)."""
     before = ["lambda_w", "lambda_kd", "lambda_ent", "divergence", "ratio", "lambda_c",
               "lambda_gmi", "lambda_lmi", "lambda_cons", "lambda_sp", "lambda_sc"]  # fmt: skip
-    assert list(runs.TAGS) == [*before, "mixed_forward", "steps", "loss_convention", "select_head"]
+    assert list(runs.TAGS) == [
+        *before,
+        "mixed_forward",
+        "steps",
+        "loss_convention",
+        "select_head",
+        "idle_decoders",
+    ]
     assert runs.run_name("kl_ent", {"steps": "9", "mixed_forward": "joint", "lambda_kd": "1"}) == (
         "kl_ent-lkd1-mfjoint-n9"
     )

@@ -51,6 +51,7 @@ HYPER_KEYS = (
     "kd",
     "entropy_on",
     "mixed_forward",
+    "idle_decoders",
     "upper_batch",
     "loss_convention",
     "uamt",
@@ -61,6 +62,11 @@ HYPER_KEYS = (
 # (``train.forward_rows``): ``joint``, one pass (the reference code), or ``split``, one pass per
 # group so that each group has its own BatchNorm batch statistics.
 MIXED_FORWARD = ("joint", "split")
+# What ``split`` does with a decoder that no loss reads on a row group (``Method.full_heads``,
+# ``other_heads``): ``run`` it without autograd (its BatchNorm running statistics then average
+# both groups, dropout draws as with every decoder run), or ``skip`` it (its running statistics
+# come from the rows it learns from only; README "Ambiguities").
+IDLE_DECODERS = ("run", "skip")
 # Fully labelled rows per step of the Upper bound (``train_data.full_rows``): ``mixed``, the
 # mixed methods' batch with every row fully labelled (``batch_full + batch_weak``), or ``full``,
 # ``batch_full`` rows as the Lower bound.
@@ -105,6 +111,7 @@ class HyperParams:
     kd: KDParams | None = None
     entropy_on: Literal["partial", "all"] | None = None  # Eq. 4 on Dw only (paper) or on all
     mixed_forward: Literal["joint", "split"] | None = None  # one pass or one per row group
+    idle_decoders: Literal["run", "skip"] | None = None  # split: decoders no loss reads there
     upper_batch: Literal["mixed", "full"] | None = None  # Upper bound: full rows per step
     loss_convention: Literal["paper", "reference"] | None = None  # Eq. 3/4 as written or as code
     lambda_c: float | None = None  # UA-MT consistency weight
@@ -187,10 +194,10 @@ class Method:
         sections: method sections of params.yaml read into ``HyperParams.sections``
             (name -> dataclass), e.g. ``{"uamt": UAMTParams}``.
         make_aux, after_step, own_forward: the optional hooks of the module docstring.
-        full_heads, other_heads: the decoders whose logits the objective differentiates on
-            the fully labelled rows and on the rows after them (None: all); with
-            ``mixed_forward: split`` the others run on those rows without autograd
-            (``train.forward_rows``).
+        full_heads, other_heads: the decoders whose logits the objective reads on the fully
+            labelled rows and on the rows after them (None: all); with ``mixed_forward:
+            split`` the others run on those rows without autograd, or not at all with
+            ``idle_decoders: skip`` (``train.forward_rows``).
     """
 
     name: str
@@ -211,10 +218,13 @@ class Method:
     def params_read(self) -> frozenset[str]:
         """Top-level keys a run of this method depends on: ``reads``, plus ``mixed_forward``
         when its batches mix row groups and the loop runs the forward pass (an ``own_forward``
-        objective runs the network itself, in one pass)."""
+        objective runs the network itself, in one pass), and ``idle_decoders`` when some decoder's
+        logits are not read on a row group (``full_heads``, ``other_heads``)."""
         if self.other_rows is None or self.own_forward:
             return self.reads
-        return self.reads | {"mixed_forward"}
+        if self.full_heads is None and self.other_heads is None:
+            return self.reads | {"mixed_forward"}
+        return self.reads | {"mixed_forward", "idle_decoders"}
 
     def heads(self) -> tuple[str, ...]:
         """Names of the predictions evaluated for this method."""
@@ -232,6 +242,11 @@ def supervised_terms(
     on the partially labelled rows (Eq. 2)."""
     terms = {"ce": cross_entropy(logits[batch.is_full], batch.mask[batch.is_full])}
     if weight_w is not None:
-        weak = ~batch.is_full
-        terms["pce"] = weight_w * partial_cross_entropy(logits[weak], batch.weak[weak], IGNORE)
+        terms["pce"] = partial_term(logits, batch, weight_w)
     return terms
+
+
+def partial_term(logits: torch.Tensor, batch: Batch, weight_w: float) -> torch.Tensor:
+    """Weighted partial CE on the partially labelled rows (Eq. 2) alone."""
+    weak = ~batch.is_full
+    return weight_w * partial_cross_entropy(logits[weak], batch.weak[weak], IGNORE)

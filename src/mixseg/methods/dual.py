@@ -13,15 +13,21 @@
 """
 
 from mixseg.losses import distillation, entropy
-from mixseg.methods.base import REFERENCE_ALPHA, STUDENT, TEACHER, Method, supervised_terms
+from mixseg.methods.base import (
+    REFERENCE_ALPHA,
+    STUDENT,
+    TEACHER,
+    Method,
+    partial_term,
+    supervised_terms,
+)
 
 KD_READS = frozenset({"lambda_w", "lambda_kd", "divergence", "kd", "loss_convention"})
 
 
 def _decoupled(logits, batch, hp, ctx=None):
     terms = supervised_terms(logits[TEACHER], batch, weight_w=None)
-    weak_terms = supervised_terms(logits[STUDENT], batch, hp.lambda_w)
-    terms["pce"] = weak_terms["pce"]
+    terms["pce"] = partial_term(logits[STUDENT], batch, hp.lambda_w)
     return terms
 
 
@@ -64,8 +70,8 @@ DECOUPLED = Method(
     n_decoders=2,
     full_pool="full",
     other_rows="partial",
-    full_heads=(TEACHER,),  # the student's loss is on the partially labelled rows only
-    other_heads=(STUDENT,),  # the teacher's loss is on the fully labelled rows only
+    full_heads=(TEACHER,),  # the student's loss reads the partially labelled rows only
+    other_heads=(STUDENT,),  # the teacher's loss reads the fully labelled rows only
     reads=frozenset({"lambda_w"}),
     objective=_decoupled,
 )
@@ -74,7 +80,7 @@ KL = Method(
     n_decoders=2,
     full_pool="full",
     other_rows="partial",
-    other_heads=(STUDENT,),  # the teacher's loss is on the fully labelled rows only
+    other_heads=(STUDENT,),  # the teacher's loss reads the fully labelled rows only
     reads=KD_READS,
     objective=_kl,
 )
@@ -83,7 +89,7 @@ KL_ENT = Method(
     n_decoders=2,
     full_pool="full",
     other_rows="partial",
-    other_heads=(STUDENT,),  # the teacher's loss is on the fully labelled rows only
+    other_heads=(STUDENT,),  # the teacher's loss reads the fully labelled rows only
     reads=KD_READS | {"lambda_ent", "entropy_on"},
     objective=_kl_ent,
 )
