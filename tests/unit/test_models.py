@@ -61,6 +61,31 @@ def test_vnet_shapes_and_divisibility_error():
         model(torch.randn(1, 1, 16, 30, 32))
 
 
+def test_vnet_bottleneck_level_runs_in_float32_under_autocast():
+    """Under bfloat16 autocast every convolution computes in bfloat16 but the three that touch
+    the 2x2x2 bottleneck grid of a 32^3 patch (the strided one into it, its own, each decoder's
+    up-convolution out of it), where oneDNN's bfloat16 conv3d gradient can be NaN; without
+    autocast all is float32."""
+    model = build_model(3, 4, 2).train()
+    dtypes: dict[str, torch.dtype] = {}
+    for name, m in model.named_modules():
+        if isinstance(m, torch.nn.Conv3d | torch.nn.ConvTranspose3d):
+            m.register_forward_hook(lambda m, i, o, name=name: dtypes.__setitem__(name, o.dtype))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        model(torch.randn(2, 1, 32, 32, 32))
+    wide = {n for n, d in dtypes.items() if d == torch.float32}
+    assert wide == {
+        "down4.0",
+        *(f"block5.{i}" for i in (0, 3, 6)),
+        *(f"decoders.{k}.up5.0" for k in (0, 1)),
+    }
+    assert len(dtypes) > len(wide) and all(
+        d == torch.bfloat16 for n, d in dtypes.items() if n not in wide
+    )
+    model(torch.randn(2, 1, 32, 32, 32))
+    assert set(dtypes.values()) == {torch.float32}
+
+
 def test_vnet_single_branch_matches_ua_mt_layout():
     # UA-MT's VNet(n_filters=16, batchnorm): the dual model adds exactly one more decoder.
     single = count_parameters(build_model(3, 16, 1))

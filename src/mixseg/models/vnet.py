@@ -5,6 +5,12 @@ stages of [conv3x3x3 - BN - ReLU] (1, 2, 3, 3, 3 convolutions), 2x2x2 strided co
 2x2x2 transposed convolutions up, additive skips, dropout (p=0.5) on the bottleneck and before the
 1x1x1 classifier. As for the 2D UNet, the encoder down to the bottleneck block is shared and each
 branch starts with its own first up-convolution. Inputs must be divisible by 16 in every axis.
+
+Under autocast (``train.precision: mixed``) the bottleneck level, the strided convolution into
+it, its convolutions and each decoder's first up-convolution out of it, runs in float32: at the
+cpu preset's 32^3 patches that grid is 2x2x2, where oneDNN's bfloat16 Conv3d returns a NaN
+weight gradient from finite inputs now and then (README "Performance"); it is 1/512 of the
+input's voxels, so float32 there costs little. Without autocast nothing changes.
 """
 
 from __future__ import annotations
@@ -14,6 +20,11 @@ from collections.abc import Collection
 
 import torch
 from torch import nn
+
+
+def _float32(x: torch.Tensor) -> torch.autocast:
+    """Autocast off: the bottleneck level runs in float32 (module docstring)."""
+    return torch.autocast(x.device.type, enabled=False)
 
 
 def _stage(n_convs: int, cin: int, cout: int) -> nn.Sequential:
@@ -51,7 +62,9 @@ class VDecoder(nn.Module):
 
     def forward(self, x5: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
         x1, x2, x3, x4 = skips
-        x = self.block6(self.up5(x5) + x4)
+        with _float32(x5):  # reads the bottleneck grid (module docstring)
+            up = self.up5(x5.float())
+        x = self.block6(up + x4)
         x = self.block7(self.up6(x) + x3)
         x = self.block8(self.up7(x) + x2)
         x = self.block9(self.up8(x) + x1)
@@ -96,7 +109,8 @@ class VNet3D(nn.Module):
         x2 = self.block2(self.down1(x1))
         x3 = self.block3(self.down2(x2))
         x4 = self.block4(self.down3(x3))
-        x5 = self.dropout(self.block5(self.down4(x4)))
+        with _float32(x4):
+            x5 = self.dropout(self.block5(self.down4(x4.float())))
         idx = range(self.n_decoders) if heads is None else heads
         out = []
         for i in idx:
