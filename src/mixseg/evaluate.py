@@ -48,6 +48,14 @@ def load_model(
     return _network(state, state["model"], device), state["config"]
 
 
+def load_record(model_file: Path) -> tuple[dict, dict[str, dict[str, Any]]]:
+    """What ``model.pt`` records of its run, without building the network: (resolved
+    configuration, ``head_steps``: head -> step and score of its own best validation, empty
+    but for a dual-branch run with ``select: best``)."""
+    state = torch.load(model_file, map_location="cpu", mmap=True, weights_only=True)
+    return state["config"], state.get("head_steps", {})
+
+
 def load_head_models(
     model_file: Path, device: torch.device | None = None, select_head: str | None = None
 ) -> tuple[dict[str, torch.nn.Module], dict]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ HP = HyperParams(
     entropy_on="partial",
 )
 PRE = PreprocessParams(mode="crop", size=(16, 16), spacing_mm=3.0, percentiles=(0.0, 100.0))
-PARAMS = read_params(Path(__file__).resolve().parents[2] / "params.yaml")
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = read_params(ROOT / "params.yaml")
+EVAL_FILES = ("cases.csv", "metrics.json", "slice_images.npz", "slices.npz")
 
 
 @pytest.fixture
@@ -393,6 +396,55 @@ def test_each_changes_nothing_for_one_head_or_co_trained_networks():
         assert best(method, select="best", select_head="each") == Best(f"val/dsc_{head}")
         assert best(method, select="best") == Best(f"val/dsc_{head}")
     assert best("kl_ent", select="last") == Best(None)
+
+
+def test_evaluating_a_run_under_each_equals_training_it_under_each(project):
+    """Decoupled trained under ``evaluated`` (Table 1's run) and under ``each`` follow the same
+    steps and keep the same weights for every head; ``pipeline/evaluate.py`` evaluating the
+    first under ``each`` writes byte for byte the evaluation and train.json that training the
+    second wrote (the studies' ``decoupled-sheach``, not trained again)."""
+    import importlib.util
+
+    from mixseg.evaluate import write_outputs
+
+    tp = dataclasses.replace(TP, val_every=1, select="best")
+    hp = runs.resolve_hyper(PARAMS, METHODS["decoupled"], {})
+    trained = {}
+    for name, rule, overrides in (
+        ("decoupled", "evaluated", {}),
+        ("decoupled-sheach", "each", {"select_head": "each"}),
+    ):
+        run = dataclasses.replace(
+            _run(name, "decoupled", dataclasses.replace(tp, select_head=rule), hp),
+            overrides=overrides,
+        )
+        fit(run)
+        write_outputs(*evaluate_run("acdc", run.out_dir / "model.pt"), run.eval_dir)
+        trained[name] = torch.load(run.out_dir / "model.pt", weights_only=True)
+    table1, each = trained["decoupled"], trained["decoupled-sheach"]
+    assert table1["head_steps"] == each["head_steps"]
+    for a, b in [(table1["model"], each["model"])] + [
+        (table1["head_weights"][h], each["head_weights"][h]) for h in ("teacher", "ensemble")
+    ]:
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    before = _results_bytes("decoupled-sheach")
+    shutil.rmtree(paths.results_dir("acdc", "set1", "decoupled-sheach", 0))
+    spec = importlib.util.spec_from_file_location("evaluate_stage", ROOT / "pipeline/evaluate.py")
+    stage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stage)
+    stage.main("--dataset acdc --method decoupled --setting set1 --seed 0 --set select_head=each "
+               "--weights-of decoupled".split())  # fmt: skip
+    after = _results_bytes("decoupled-sheach")
+    assert sorted(after) == [f"eval/{f}" for f in EVAL_FILES] + ["train.json"]
+    assert after == {f: before[f] for f in after}
+    selected = json.loads(after["train.json"])["selected"]
+    assert selected["select_head"] == "each" and selected["heads"] == table1["head_steps"]
+    # the Table 1 run itself is still evaluated with one set of weights for every head
+    _, own, _ = evaluate_run("acdc", paths.model_file("acdc", "set1", "decoupled", 0))
+    _, again, _ = evaluate_run(
+        "acdc", paths.model_file("acdc", "set1", "decoupled-sheach", 0), select_head="evaluated"
+    )
+    assert own["heads"] == again["heads"]
 
 
 def _constant_heads(teacher: str, student: str) -> dict[str, torch.Tensor]:
