@@ -9,7 +9,8 @@ plan can be costed for any number of workers without running it:
   ``seconds`` (``train.fit``: training and validation, one torch thread) plus a fixed
   ``stage_overhead`` per stage (interpreter start-up and imports, DVC's lock and hashing,
   the test-set evaluation that the training stage runs after ``fit``: none of it is in
-  ``timing.json``);
+  ``timing.json``); an evaluation-only stage (``Group.evaluates``: no ``fit``, no
+  ``timing.json``) costs the overhead alone;
 - the ``data`` item (download, preprocess, erode-labels; no ``timing.json``) takes
   ``data_seconds``, and the final plain ``dvc repro`` (the report stages) ``tail_seconds``
   after every item: both default to README's measured from-scratch run (44 s and 14 s);
@@ -131,6 +132,9 @@ def item_costs(plan: Sequence[ItemLike], params: dict) -> dict[str, dict[str, An
         seconds, n, missing, per_step, unmeasured = 0.0, 0, [], [], []
         for g in item_groups(item, params):
             members = g.runs(params)
+            n += len(members)
+            if g.evaluates is not None:  # trains nothing: the stage overhead alone
+                continue
             found = {}
             for key in members:
                 f = paths.timing_file(*key)
@@ -145,7 +149,6 @@ def item_costs(plan: Sequence[ItemLike], params: dict) -> dict[str, dict[str, An
             if not found:
                 unmeasured.append(g.stage)
             missing += ["/".join(map(str, k)) for k in absent]
-            n += len(members)
         out[item.name] = {
             "stages": n,
             "fit_seconds": round(seconds, 1),

@@ -5,6 +5,9 @@ Each catalog group is one DVC matrix (values from params.yaml ``runs.*``) and gi
 that trains each run and evaluates it on the test cases (``pipeline/train.py``). Its outputs
 are ``paths.run_outputs``: weights and timings DVC-cached, the small results ``cache: false``
 (git-tracked), the loss and validation history also declared as plots (``dvc plots show``).
+A group that ``evaluates`` another gives an evaluation-only stage instead
+(``pipeline/evaluate.py``: deps the other group's model.pt and train.json, outs
+``paths.eval_outputs``, no params: its rule is on the command line).
 A group exists per *set of inherited top-level params*: a DVC stage can only declare a fixed
 list of params, and a run must declare exactly the Eq. 5 keys it inherits
 (``mixseg.runs.inherited_keys``), so runs that inherit different keys cannot share a matrix.
@@ -59,7 +62,9 @@ def _deps(g: Group) -> list[str]:
     return deps
 
 
-def _stage(g: Group, params: dict) -> list[str]:
+def _head(g: Group, params: dict) -> tuple[list[str], str, str]:
+    """The comment, name and matrix lines of a group's stage; its command's arguments; its
+    run name (``${item.x}`` left in place)."""
     settings = g.settings if isinstance(g.settings, str) else None
     matrix = {k: f"${{{v}}}" for k, v in g.sweep.items()}
     matrix["setting"] = f"${{{settings}}}" if settings else f"[{', '.join(g.settings)}]"
@@ -69,15 +74,24 @@ def _stage(g: Group, params: dict) -> list[str]:
     cli = f"--dataset {g.dataset} --method {g.method} {item}"
     cli += "".join(f" --set {k}={v}" for k, v in overrides.items())
     cli += f" --pseudo-from {g.pseudo_from}" if g.pseudo_from else ""
-    run = runs.stage_run_name(g.method, overrides, g.pseudo_from)  # ${item.x} left in place
-    outs = paths.run_outputs(g.dataset, "${item.setting}", run, "${item.seed}")
-    inherited = runs.inherited_keys(get_method(g.method), overrides)
-    return [
+    lines = [
         f"  # {g.comment}",
         f"  {g.stage}:",
         "    matrix:",
         "\n".join(f"      {k}: {v}" for k, v in matrix.items()),
         "    wdir: ../../..",
+    ]
+    return lines, cli, runs.stage_run_name(g.method, overrides, g.pseudo_from)
+
+
+def _stage(g: Group, params: dict) -> list[str]:
+    if g.evaluates is not None:
+        return _eval_stage(g, params)
+    head, cli, run = _head(g, params)
+    outs = paths.run_outputs(g.dataset, "${item.setting}", run, "${item.seed}")
+    inherited = runs.inherited_keys(get_method(g.method), _overrides(g, params))
+    return [
+        *head,
         f"    cmd: python pipeline/train.py {cli}",
         "    deps:",
         _list(_deps(g)),
@@ -94,6 +108,27 @@ def _stage(g: Group, params: dict) -> list[str]:
         "\n".join(f"      - {f}:\n{GIT}" for f in outs["git"]),
         "    plots:",
         "\n".join(f"      - {f}:\n{GIT}\n          x: step" for f in outs["plots"]),
+        "",
+    ]
+
+
+def _eval_stage(g: Group, params: dict) -> list[str]:
+    """The evaluation-only stage of a group that ``evaluates`` another: code (what
+    ``pipeline/evaluate.py`` imports, and the method's module, which it looks up by name), the
+    test cases, and the evaluated run's weights and train.json; no params."""
+    head, cli, run = _head(g, params)
+    where = (g.dataset, "${item.setting}", g.evaluates, "${item.seed}")
+    deps = stage_code("pipeline/evaluate.py", [method_module(g.method)])
+    deps += [f"data/processed/{g.dataset}", paths.model_file(*where), paths.train_summary(*where)]
+    outs = paths.eval_outputs(g.dataset, "${item.setting}", run, "${item.seed}")
+    assert not outs["cached"] and not outs["plots"]  # the outs below are git-tracked only
+    return [
+        *head,
+        f"    cmd: python pipeline/evaluate.py {cli} --weights-of {g.evaluates}",
+        "    deps:",
+        _list([str(d) for d in deps]),
+        "    outs:",
+        "\n".join(f"      - {f}:\n{GIT}" for f in outs["git"]),
         "",
     ]
 

@@ -73,7 +73,9 @@ def make_plan(params: dict) -> list[Item]:
     In the order workers take them (when ready), longest first so that the short ones fill the
     gaps at the end: the LA convergence runs (~10x the preset's steps), the Table 1 rows, the LA
     rows (dual-branch first), the proposals as soon as their models exist, the studies, the
-    semi-supervised baselines, then every sweep, most runs first. Small items pack two cores
+    semi-supervised baselines, every sweep, most runs first, then the evaluation-only stages
+    (``Group.evaluates``: the studies' ``decoupled-sheach``, Table 1's Decoupled runs under
+    ``select_head: each``). Small items pack two cores
     better than whole files: the last full re-run, with one item per file, left one core idle
     for its last ~8 minutes while the `ours` file (53 min) finished.
     """
@@ -87,6 +89,8 @@ def make_plan(params: dict) -> list[Item]:
         return [g for g in groups if g.file == file]
 
     compare, studies = of("train-compare"), of("train-studies")
+    evaluations = [g for g in groups if g.evaluates is not None]
+    studies = [g for g in studies if g.evaluates is None]
     convergence = {
         ds: [g for g in studies if "steps" in g.sweep and g.dataset == ds] for ds in ("acdc", "la")
     }
@@ -112,6 +116,9 @@ def make_plan(params: dict) -> list[Item]:
         Item("ablation", targets(ablation)),
         Item("semi-supervised", targets([g for g in compare if not (g.sweep or g.pseudo_from)])),
         *(Item(g.stage, targets([g])) for g in sorted(sweeps, key=lambda g: -_runs(g, params))),
+        # Evaluation only (seconds per run), of Table 1's Decoupled runs (baselines): last, to
+        # fill a gap at the end.
+        *([Item("evaluations", targets(evaluations), ("baselines",))] if evaluations else []),
     ]
 
 

@@ -8,8 +8,9 @@ hash of the run's resolved configuration: a re-run with the same configuration c
 it, any other configuration ignores it.
 
 ``model.pt`` (a DVC output) holds the weights, the resolved configuration and what is needed to
-rebuild the network, and under ``select_head: each`` the weights kept for each other head; it
-loads with ``torch.load(weights_only=True)`` (``evaluate.load_model``).
+rebuild the network, and for a dual-branch run with ``select: best`` the weights kept for each
+other head and every head's selected step (``selection.EachHead``); it loads with
+``torch.load(weights_only=True)`` (``evaluate.load_model``).
 """
 
 from __future__ import annotations
@@ -107,14 +108,17 @@ def save_model(
     *,
     dims: int,
     head_weights: dict[str, dict[str, torch.Tensor]] | None = None,
+    head_steps: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """The final ``model.pt``: weights, the resolved configuration and the network's shape
     (decoders per network and networks, from ``state.method``).
 
-    ``head_weights`` (``select_head: each``): head -> the whole network's weights kept for
-    that head, for the heads other than the evaluated one, whose weights are ``model`` as
-    always (``evaluate.load_head_models`` reads both). Without it (or empty) the file holds
-    exactly the keys it always had."""
+    ``head_weights`` (a dual-branch run with ``select: best``, ``selection.EachHead``): head
+    -> the whole network's weights kept for that head, for the heads other than the evaluated
+    one, whose weights are ``model`` as always; ``head_steps``: head -> the step and score of
+    its own best validation, every head. ``evaluate.load_head_models`` uses ``head_weights``
+    under ``select_head: each`` only (``selection.own_weights``). Without them (or empty) the
+    file holds exactly the keys it always had."""
     saved: dict[str, Any] = {
         "model": state.model.state_dict(),
         "config": resolved,
@@ -124,4 +128,6 @@ def save_model(
     }
     if head_weights:
         saved["head_weights"] = head_weights
+    if head_steps:
+        saved["head_steps"] = head_steps
     atomic.torch_save(saved, path)

@@ -115,10 +115,13 @@ class TrainParams:
     keeps the best epoch of its bottom branch), or ``last``, those after the last step.
     ``select_head``: with ``select: best``, whose best validation decides: ``evaluated``, the
     inference head's, and every head is reported with those weights (the reference code's one
-    checkpoint); ``each``, every head keeps the network's weights at its own best validation
-    (``selection.EachHead``; ``model.pt`` then holds one copy per head). Networks with one head
-    and co-trained networks (selected on their ensemble) keep one set either way. ``select:
-    last`` keeps the last weights for every head: ``each`` with it is rejected as inconsistent.
+    checkpoint); ``each``, every head is reported with the network's weights at its own best
+    validation. A dual-branch run keeps one copy per head in ``model.pt`` under either rule
+    (``selection.EachHead``), so the rule decides only its evaluation, and a run can be
+    evaluated under the other without training (``pipeline/evaluate.py``). Networks with one
+    head and co-trained networks (selected on their ensemble) keep one set either way.
+    ``select: last`` keeps the last weights for every head: ``each`` with it is rejected as
+    inconsistent.
     ``precision``: ``mixed``, the forward pass under autocast (CUDA: float16 with a gradient
     scaler; CPU: bfloat16 where the CPU has native bfloat16 instructions, float32 elsewhere;
     losses in float32 either way) or ``float32`` throughout. Inference is float32 on the CPU.

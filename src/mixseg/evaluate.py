@@ -5,8 +5,10 @@ by slice, stacked into its volume; 3D: sliding window, ``infer``);
 DSC and HD95 are computed in 3D on the preprocessed grid with its voxel spacing, so HD95 is in
 mm (``metrics.py`` documents the empty-prediction policy). Every head of the run is evaluated:
 ``teacher`` (single-branch models have only this one), ``student`` and ``ensemble``, each with
-the weights the run kept for it (``load_head_models``: one set for every head, or, under
-``train.select_head: each``, each head's own).
+the weights ``train.select_head`` gives it (``load_head_models``: one set for every head under
+``evaluated``, each head's own under ``each``). The rule is the run's own, or another one
+asked for: a dual-branch run keeps each head's weights either way, so ``pipeline/evaluate.py``
+evaluates a run under ``each`` without training it again.
 
 Outputs: a per-case CSV (one row per case and head), a summary JSON with, per head, the mean
 and the (population) standard deviation over test cases (tables average these over seeds), and
@@ -30,6 +32,7 @@ from mixseg.heads import heads_of, inference_head
 from mixseg.infer import predict_heads, to_labels
 from mixseg.metrics import case_metrics
 from mixseg.models import build_model
+from mixseg.selection import own_weights
 
 
 def load_model(
@@ -45,19 +48,31 @@ def load_model(
     return _network(state, state["model"], device), state["config"]
 
 
+def load_record(model_file: Path) -> tuple[dict, dict[str, dict[str, Any]]]:
+    """What ``model.pt`` records of its run, without building the network: (resolved
+    configuration, ``head_steps``: head -> step and score of its own best validation, empty
+    but for a dual-branch run with ``select: best``)."""
+    state = torch.load(model_file, map_location="cpu", mmap=True, weights_only=True)
+    return state["config"], state.get("head_steps", {})
+
+
 def load_head_models(
-    model_file: Path, device: torch.device | None = None
+    model_file: Path, device: torch.device | None = None, select_head: str | None = None
 ) -> tuple[dict[str, torch.nn.Module], dict]:
-    """Each head's network from ``model.pt``: a head listed in ``head_weights``
-    (``select_head: each``) gets a network of its own weights, every other head shares the
-    network of the usual weights (all of them, without ``head_weights``).
+    """Each head's network from ``model.pt`` under ``select_head`` (None: the run's own):
+    under ``each`` a head listed in ``head_weights`` gets a network of its own weights; every
+    other head shares the network of the usual weights (all of them under ``evaluated``).
 
     Returns:
         (head -> model in eval mode, for every head of the network; resolved configuration).
+
+    Raises:
+        ValueError: ``each`` for a dual-branch run without ``head_weights``
+            (``selection.own_weights``).
     """
     state = torch.load(model_file, map_location=device or "cpu", weights_only=True)
     main = _network(state, state["model"], device)
-    own = state.get("head_weights", {})
+    own = own_weights(state, select_head)
     models = {
         h: _network(state, own[h], device) if h in own else main for h in heads_of(main.n_decoders)
     }
@@ -93,11 +108,11 @@ def _by_network(models: dict[str, torch.nn.Module]) -> list[tuple[torch.nn.Modul
 
 
 def evaluate_run(
-    dataset: str, model_file: Path, split: str = "test"
+    dataset: str, model_file: Path, split: str = "test", select_head: str | None = None
 ) -> tuple[list[dict], dict, list[dict]]:
     """Per-case rows, the summary and the qualitative slice records (``slices.pick``) of one
-    run (see module docstring)."""
-    models, cfg = load_head_models(model_file)
+    run (see module docstring), its heads under ``select_head`` (None: the run's own)."""
+    models, cfg = load_head_models(model_file, select_head=select_head)
     meta = datasets.read_splits(dataset)
     cases = datasets.val_cases(dataset, meta, split)
     heads = tuple(models)

@@ -42,6 +42,15 @@ class Group:
     fixed tuple, e.g. ``("all",)``); ``sweep`` maps each overridden key to the params.yaml key
     of its values; ``pinned`` keys are overridden with their params.yaml default, written into
     the command by the generator (a row of a grid whose other key is at its default).
+
+    ``evaluates``: the group (same dataset, method, settings and seeds, nothing swept) whose
+    trained runs this one evaluates under each swept ``select_head`` instead of training them
+    again (stage ``eval-<name>``, ``pipeline/evaluate.py``): ``select_head`` decides only which
+    of the weights a run kept each head is evaluated with, the training is the same.
+
+    Raises:
+        ValueError: ``evaluates`` with a swept key other than ``select_head``, pinned keys or
+            pseudo-masks: those change the training.
     """
 
     name: str
@@ -54,11 +63,25 @@ class Group:
     sweep: Mapping[str, str] = dataclasses.field(default_factory=dict)
     pinned: tuple[str, ...] = ()
     pseudo_from: str | None = None  # the run whose pseudo-masks it trains on (proposals)
+    evaluates: str | None = None  # the group whose runs it evaluates, without training
+
+    def __post_init__(self) -> None:
+        if self.evaluates is not None and (
+            set(self.sweep) != {"select_head"} or self.pinned or self.pseudo_from
+        ):
+            raise ValueError(
+                f"group {self.name!r} evaluates {self.evaluates!r}: it may sweep select_head "
+                f"only (sweep {sorted(self.sweep)}, pinned {self.pinned}, pseudo-masks "
+                f"{self.pseudo_from})"
+            )
 
     @property
     def stage(self) -> str:
+        kind = "train" if self.evaluates is None else "eval"
         return (
-            f"train-{self.name}" if self.dataset == "acdc" else f"train-{self.dataset}-{self.name}"
+            f"{kind}-{self.name}"
+            if self.dataset == "acdc"
+            else f"{kind}-{self.dataset}-{self.name}"
         )
 
     @property
@@ -333,9 +356,10 @@ _STUDIES = [
         file=_S,
         dataset="acdc",
         method="decoupled",
-        comment="Checkpoint per head: Decoupled with every head at its own best validation "
-        "(select_head: each; evaluated: Table 1's run)",
+        comment="Checkpoint per head: Table 1's Decoupled runs evaluated with every head at its "
+        "own best validation (select_head: each; evaluated: Table 1's run), not trained again",
         sweep={"select_head": "runs.studies.select_head"},
+        evaluates="decoupled",
     ),
     *(
         Group(

@@ -112,3 +112,11 @@ def run_outputs(dataset: str, setting: str, run: str, seed: int) -> dict[str, li
         "git": [eval_dir(*where), train_summary(*where), live_dir(*where) / "metrics.json"],
         "plots": [live_plots_dir(*where)],
     }
+
+
+def eval_outputs(dataset: str, setting: str, run: str, seed: int) -> dict[str, list[Path]]:
+    """The DVC outputs of an evaluation-only stage (``pipeline/evaluate.py``: a trained run's
+    weights under another ``select_head``), in ``run_outputs``' kinds: git-tracked only, the
+    evaluation and ``train.json`` (no weights, timings or training history of its own)."""
+    where = (dataset, setting, run, seed)
+    return {"cached": [], "git": [eval_dir(*where), train_summary(*where)], "plots": []}

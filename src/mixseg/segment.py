@@ -9,7 +9,8 @@ or ``crop``: resample to ``spacing_mm``, then centre-crop/pad). Slices are segme
 (x, y, z) shape and is written with its affine and header.
 
 The head is the run's inference head unless asked otherwise; a run trained with
-``train.select_head: each`` segments with the weights kept for the head asked for
+``train.select_head: each`` segments with the weights kept for the head asked for, a run with
+``evaluated`` with its usual weights for every head, as its evaluation did
 (``use_head_weights``).
 
 Voxel axes are used as stored, without reorientation, as in training: a scan must be a stack of
@@ -42,6 +43,7 @@ from mixseg.data.errors import DataError
 from mixseg.evaluate import load_model
 from mixseg.heads import heads_of, inference_head
 from mixseg.infer import predict_probs
+from mixseg.selection import own_weights
 
 SUPPORTED_DATASETS = ("acdc",)
 MONTAGE_SLICES = 6
@@ -157,15 +159,19 @@ def resolve_head(model: torch.nn.Module, head: str | None, model_file: Path) -> 
 
 
 def use_head_weights(model: torch.nn.Module, model_file: Path, head: str) -> torch.nn.Module:
-    """``model`` holding the weights the run kept for ``head``: its own, from ``model.pt``'s
-    ``head_weights`` (``train.select_head: each``), so that ``--head teacher`` segments with
-    the weights its test scores were measured with; else the usual ones, left as they are.
+    """``model`` holding the weights the run's evaluation used for ``head``: its own, from
+    ``model.pt``'s ``head_weights``, if the run has ``train.select_head: each``
+    (``selection.own_weights``), so that ``--head teacher`` segments with the weights its test
+    scores were measured with; else the usual ones, left as they are.
 
     Raises:
-        DataError: the head's weights do not fit the network.
+        DataError: the head's weights do not fit the network, or are missing under ``each``.
     """
     state = torch.load(model_file, map_location="cpu", mmap=True, weights_only=True)
-    own = state.get("head_weights", {})
+    try:
+        own = own_weights(state)
+    except ValueError as exc:
+        raise DataError(model_file, str(exc)) from exc
     if head in own:
         try:
             model.load_state_dict(own[head])

@@ -345,13 +345,15 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
                 return {"interrupted_at": done}
     head_weights = best.others(trainer.model)  # before restore: it may need the last weights
     best.restore(trainer.model)
-    summary = _summary(steps, trainer, sampler, history) | {"selected": best.summary(steps)}
+    selected = selection.selected_record(run.tp.select_head, best.summary(steps), best.head_steps())
+    summary = _summary(steps, trainer, sampler, history) | {"selected": selected}
     checkpoint.save_model(
         out_dir / "model.pt",
         trainer,
         run.config(),
         dims=datasets.DIMS[run.dataset],
         head_weights=head_weights,
+        head_steps=best.head_steps(),
     )
     where = (run.dataset, run.setting, run.name, run.seed)
     atomic.write_json(paths.train_summary(*where), summary)
@@ -364,16 +366,18 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
 def _best(run: Run) -> selection.Selection:
     """What ``train.select: best`` compares: the Dice of the head the run is evaluated with,
     the student of a dual-branch network (the reference code's choice), the ensemble of
-    co-trained networks (Table 3 reads it), else the only head. With ``select_head: each``, a
-    dual-branch network's every head its own Dice (``selection.EachHead``); co-trained
-    networks and single heads keep their one selection."""
+    co-trained networks (Table 3 reads it), else the only head. A dual-branch network also
+    keeps every other head's weights at that head's own best Dice (``selection.EachHead``),
+    under either ``select_head``, so that it can be evaluated under ``each`` without training
+    again (``pipeline/evaluate.py``); co-trained networks and single heads keep one
+    selection."""
     if run.tp.select == "last":
         return selection.Best(None)
     recipe = run.recipe
     if recipe.n_networks > 1:
         return selection.Best(f"val/dsc_{ENSEMBLE}")
     head, heads = inference_head(recipe.outputs()), recipe.heads()
-    if run.tp.select_head == "each" and len(heads) > 1:
+    if len(heads) > 1:
         return selection.EachHead.of(head, heads)
     return selection.Best(f"val/dsc_{head}")
 

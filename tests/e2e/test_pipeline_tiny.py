@@ -93,6 +93,27 @@ def test_every_report_file_exists(repo):
             assert f"{m['title']}: not produced yet" in readme
 
 
+def test_decoupled_sheach_is_evaluated_from_table1_weights(repo):
+    """The studies' ``decoupled-sheach`` (``select_head: each``) is Table 1's Decoupled run
+    evaluated again, not trained: no weights of its own; the student, whose weights are the
+    run's usual ones under either rule, scores the same; train.json is Table 1's with every
+    head's selected step (recorded in Table 1's model.pt)."""
+    import torch
+
+    table1, each = (
+        repo / f"results/acdc/set1/{r}/seed0" for r in ("decoupled", "decoupled-sheach")
+    )
+    assert not (repo / "data/runs/acdc/set1/decoupled-sheach").exists()
+    assert sorted(p.name for p in each.iterdir()) == ["eval", "train.json"]
+    a, b = (json.loads((d / "eval/metrics.json").read_text())["heads"] for d in (table1, each))
+    assert a["student"] == b["student"]
+    a, b = (json.loads((d / "train.json").read_text()) for d in (table1, each))
+    state = torch.load(repo / "data/runs/acdc/set1/decoupled/seed0/model.pt", weights_only=True)
+    assert b == a | {
+        "selected": a["selected"] | {"select_head": "each", "heads": state["head_steps"]}
+    }
+
+
 def test_second_repro_does_nothing(repo):
     out = _run([sys.executable, "-m", "dvc", "status"], repo)
     assert "up to date" in out.lower(), out

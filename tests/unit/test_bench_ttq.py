@@ -133,18 +133,20 @@ def test_plain_loss_equals_ours(method: str) -> None:
     assert ours == pytest.approx(theirs, rel=1e-5, abs=1e-6)
 
 
-def _fabricate_timings(params, seconds: float, skip: int = 0) -> int:
-    """A timing.json of ``seconds`` for every run of the catalog but the first ``skip``."""
+def _fabricate_timings(params, seconds: float, skip: int = 0) -> tuple[int, int]:
+    """A timing.json of ``seconds`` for every trained run of the catalog but the first
+    ``skip``. Returns (trained runs, evaluation-only runs: they have no timing.json)."""
     import json
 
     from mixseg import experiments, paths
 
-    keys = [k for g in experiments.groups(params) for k in g.runs(params)]
+    groups = experiments.groups(params)
+    keys = [k for g in groups if g.evaluates is None for k in g.runs(params)]
     for key in keys[skip:]:
         f = paths.timing_file(*key)
         f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text(json.dumps({"seconds": seconds, "seconds_per_step": seconds / 500}))
-    return len(keys)
+    return len(keys), sum(len(g.runs(params)) for g in groups if g.evaluates is not None)
 
 
 def test_projection_without_timings_is_skipped(tmp_path, monkeypatch) -> None:
@@ -156,15 +158,18 @@ def test_projection_without_timings_is_skipped(tmp_path, monkeypatch) -> None:
 def test_projection_on_fabricated_timings(tmp_path, monkeypatch) -> None:
     """More workers never take longer; the serial sum bounds every projection; the overhead
     implied by a "measured" time made with a known overhead is that overhead; a missing run
-    is imputed from its group."""
+    is imputed from its group; an evaluation-only stage costs the overhead alone."""
     monkeypatch.chdir(tmp_path)
     params = load_params()
-    n = _fabricate_timings(params, 60.0, skip=1)
+    n, n_eval = _fabricate_timings(params, 60.0, skip=1)
+    assert n_eval == 9  # decoupled-sheach: 3 settings x 3 seeds
     kw = {"data_seconds": 44.0, "tail_seconds": 14.0}
     made = repro_schedule.project(params, stage_overhead=20.0, **kw)
     secs = [p["seconds"] for p in made["projections"].values()]
     assert made["missing_runs"] == 1
-    assert made["assumptions"]["serial_sum_s"] == pytest.approx(44 + n * 80 + 14)
+    assert made["items"]["evaluations"]["stages"] == n_eval
+    assert made["items"]["evaluations"]["seconds"] == n_eval * 20.0
+    assert made["assumptions"]["serial_sum_s"] == pytest.approx(44 + n * 80 + n_eval * 20 + 14)
     assert secs[0] >= secs[1] and secs[0] <= made["assumptions"]["serial_sum_s"]
     out = repro_schedule.project(params, stage_overhead=5.0, measured_seconds=secs[0], **kw)
     assert out["measured_seconds"] == secs[0]

@@ -139,6 +139,31 @@ def test_train_stages_declare_exactly_inherited_params(stages):
     assert seen_methods == set(METHODS)
 
 
+def test_evaluation_only_stages_read_the_trained_run_and_no_params(stages):
+    """``pipeline/evaluate.py`` (the studies' ``decoupled-sheach``): it depends on the trained
+    run's model.pt and train.json and the test cases, on no params (its rule is on the
+    command line, everything else in model.pt), and writes the git-tracked
+    ``paths.eval_outputs`` only: no weights, no training code."""
+    evals = [s for s in stages if "pipeline/evaluate.py" in s[1]]
+    assert len(evals) == 9  # Table 1's Decoupled runs: 3 settings x 3 seeds
+    for name, cmd, params, deps, outs in evals:
+        a = _args(cmd)
+        assert params == set() and CACHED[name] == set(), name
+        overrides = runs.parse_overrides(a["set"])
+        assert set(overrides) == {"select_head"}, name
+        ds, setting, seed = a["dataset"][0], a["setting"][0], int(a["seed"][0])
+        run = runs.run_name(a["method"][0], overrides)
+        assert outs == [str(f) for f in paths.eval_outputs(ds, setting, run, seed)["git"]]
+        trained = (ds, setting, a["weights-of"][0], seed)
+        for dep in (paths.model_file(*trained), paths.train_summary(*trained)):
+            assert str(dep) in deps, name
+        assert f"data/processed/{ds}" in deps and "src/mixseg/evaluate.py" in deps, name
+        assert "src/mixseg/train.py" not in deps and f"data/weak/{ds}" not in deps, name
+    trained_outs = {o for s in stages if "pipeline/train.py" in s[1] for o in s[4]}
+    for *_, deps, _ in evals:  # the run it reads is trained by a stage
+        assert {d for d in deps if d.startswith(("data/runs/", "results/"))} <= trained_outs
+
+
 def test_only_the_upper_bound_stages_declare_upper_batch(stages):
     """``dvc exp run -S upper_batch=full`` re-runs exactly the Upper-bound runs: the stages of
     ``--method upper`` (ACDC and LA, Set-N, ``all`` and the convergence study) declare the key,

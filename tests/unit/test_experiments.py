@@ -112,10 +112,44 @@ def test_the_studies_rows_read_groups_of_the_catalog(repro):
         assert [r.group for r, *_ in found] == [r.group for r in experiments.CONVERGENCE_ROWS]
         for row, *_ in found:
             assert "steps" in experiments.group(row.group, ds).sweep
-    # make repro runs every study group, in one of its three items
+    # make repro runs every study group, in one of its three items (the evaluation-only ones:
+    # in "evaluations")
     items = {it.name: it.targets for it in repro.make_plan(PARAMS)}
     studies = [g for g in experiments.groups(PARAMS) if g.file == "train-studies"]
-    planned = [t for n in ("convergence-la", "convergence-acdc", "ablation") for t in items[n]]
+    planned = [
+        t
+        for n in ("convergence-la", "convergence-acdc", "ablation", "evaluations")
+        for t in items[n]
+    ]
     assert sorted(planned) == sorted(
         f"pipeline/groups/{g.file}/dvc.yaml:{g.stage}" for g in studies
     )
+
+
+def test_evaluation_only_groups_evaluate_runs_that_are_trained(repro):
+    """A group that ``evaluates`` another (the studies' ``decoupled-sh``: Table 1's Decoupled
+    under ``select_head: each``) names a trained group of the same dataset and method that
+    sweeps nothing, at the same settings and seeds: every run it evaluates exists; its stage
+    comes after the item that trains them."""
+    groups = experiments.groups(PARAMS)
+    evaluating = [g for g in groups if g.evaluates is not None]
+    assert [g.name for g in evaluating] == ["decoupled-sh"]
+    plan = repro.make_plan(PARAMS)
+    (item,) = [it for it in plan if it.name == "evaluations"]
+    assert item.targets == tuple(f"pipeline/groups/{g.file}/dvc.yaml:{g.stage}" for g in evaluating)
+    for g in evaluating:
+        source = experiments.group(g.evaluates, g.dataset)
+        assert source.evaluates is None and not source.sweep and not source.pseudo_from
+        assert (source.method, source.settings, source.seeds) == (g.method, g.settings, g.seeds)
+        assert g.stage == f"eval-{g.name}" and g.runs(PARAMS)  # an evaluation, never empty
+        trains = [it for it in plan if any(t.endswith(f":{source.stage}") for t in it.targets)]
+        assert [it.name for it in trains] == ["baselines"] and "baselines" in item.after
+
+
+def test_only_select_head_can_be_evaluated_without_training():
+    """Every other override changes the training: a group evaluating another cannot sweep it."""
+    kw = {"file": "train-studies", "dataset": "acdc", "method": "decoupled", "comment": "c"}
+    experiments.Group(name="ok", sweep={"select_head": "x"}, evaluates="decoupled", **kw)
+    for bad in ({"sweep": {"lambda_w": "x"}}, {"sweep": {"select_head": "x"}, "pinned": ("a",)}):
+        with pytest.raises(ValueError, match="may sweep select_head only"):
+            experiments.Group(name="bad", evaluates="decoupled", **kw, **bad)

@@ -113,6 +113,7 @@ def test_dry_run_prints_the_plan(plan, capsys):
     plan.main(["--dry", "--jobs", "2"])
     out = capsys.readouterr().out
     assert "train-baselines" in out and "proposals (after baselines, ours)" in out
+    assert "evaluations (after baselines): dvc repro -s" in out
     assert out.rstrip().endswith("then: dvc repro")
     with pytest.raises(SystemExit):
         plan.main(["--jobs", "0"])

@@ -400,13 +400,22 @@ def _constant_teacher(foreground: bool) -> dict[str, torch.Tensor]:
 def test_a_head_with_its_own_weights_segments_with_them(capsys, tmp_path):
     """``select_head: each``: ``--head teacher`` uses model.pt's ``head_weights["teacher"]``
     (teacher: foreground everywhere), not the usual weights (teacher: background); the mask is
-    the one of a run whose usual weights are the teacher's."""
+    the one of a run whose usual weights are the teacher's. A run with ``evaluated`` keeps
+    ``head_weights`` too (every dual-branch run does) but was evaluated with its usual
+    weights: it segments with them."""
     src = write_nifti(tmp_path / "s.nii.gz", disc_volume((24, 20, 3), (12, 10), 5), ODD_AFFINE)
     masks = {}
-    for name, usual, own in (("each", False, True), ("usual", False, None), ("same", True, None)):
+    runs = (
+        ("each", False, True, "each"),
+        ("evaluated", False, True, "evaluated"),
+        ("usual", False, None, "evaluated"),
+        ("same", True, None, "evaluated"),
+    )
+    for name, usual, own, rule in runs:
         run_dir = save_run(tmp_path / name)
         state = torch.load(run_dir / "model.pt", weights_only=True)
         state["model"] = _constant_teacher(usual)
+        state["config"]["train"]["select_head"] = rule
         if own is not None:
             state["head_weights"] = {"teacher": _constant_teacher(own)}
         torch.save(state, run_dir / "model.pt")
@@ -416,3 +425,4 @@ def test_a_head_with_its_own_weights_segments_with_them(capsys, tmp_path):
         masks[name] = np.asanyarray(nib.load(tmp_path / f"o-{name}" / "s_mask.nii.gz").dataobj)
     assert masks["each"].any() and not masks["usual"].any()
     assert np.array_equal(masks["each"], masks["same"])
+    assert np.array_equal(masks["evaluated"], masks["usual"])

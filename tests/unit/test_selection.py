@@ -1,5 +1,6 @@
 """``selection``: which validation's weights ``train.select: best`` keeps, for the evaluated
-head (``Best``) or for each head (``EachHead``, ``train.select_head: each``)."""
+head (``Best``) or for each head (``EachHead``, every dual-branch run), and which of them an
+evaluation uses under ``train.select_head`` (``own_weights``, ``selected_record``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from mixseg.selection import Best, EachHead
+from mixseg.selection import Best, EachHead, own_weights, selected_record
 
 
 def test_keeps_the_first_highest_score_and_a_copy_of_the_weights():
@@ -73,16 +74,22 @@ def test_each_head_keeps_the_weights_of_its_own_best_step():
     each.offer({"step": 5, "train/loss": 0.1}, net)
     kept = {h: (b.step, b.score, b.weights["weight"].item()) for h, b in each.heads.items()}
     assert kept == {"teacher": (3, 0.8, 3.0), "student": (1, 0.5, 1.0), "ensemble": (2, 0.6, 2.0)}
-    assert each.summary(5) == {
+    heads = {
+        "teacher": {"step": 3, "val/dsc_teacher": 0.8},
+        "student": {"step": 1, "val/dsc_student": 0.5},
+        "ensemble": {"step": 2, "val/dsc_ensemble": 0.6},
+    }
+    assert each.head_steps() == heads
+    # train.json: the evaluated head's record under `evaluated` (as a Best of it writes it) ...
+    assert each.summary(5) == {"select": "best", "step": 1, "val/dsc_student": 0.5}
+    assert selected_record("evaluated", each.summary(5), each.head_steps()) == each.summary(5)
+    # ... plus every head's step and score under `each`
+    assert selected_record("each", each.summary(5), each.head_steps()) == {
         "select": "best",
         "step": 1,
         "val/dsc_student": 0.5,
         "select_head": "each",
-        "heads": {
-            "teacher": {"step": 3, "val/dsc_teacher": 0.8},
-            "student": {"step": 1, "val/dsc_student": 0.5},
-            "ensemble": {"step": 2, "val/dsc_ensemble": 0.6},
-        },
+        "heads": heads,
     }
     others = each.others(net)
     assert {h: w["weight"].item() for h, w in others.items()} == {"teacher": 3.0, "ensemble": 2.0}
@@ -139,6 +146,7 @@ def test_each_head_resumes_from_its_saved_state():
     resumed.load(torch.load(buf, weights_only=False))
     _offer_history(resumed, net, HISTORY[2:])
     assert resumed.summary(4) == straight.summary(4)
+    assert resumed.head_steps() == straight.head_steps()
     for head, best in straight.heads.items():
         assert torch.equal(resumed.heads[head].weights["weight"], best.weights["weight"])
 
@@ -150,3 +158,53 @@ def test_evaluated_head_must_be_one_of_the_heads():
 
 def test_best_keeps_nothing_for_other_heads():
     assert Best("val/dsc_student").others(nn.Linear(1, 1)) == {}
+
+
+def test_a_checkpoint_of_one_head_does_not_resume_each_head():
+    """A scratch checkpoint of a ``Best`` (one head's weights) cannot give the other heads'."""
+    best = Best("val/dsc_student")
+    best.offer({"step": 1, "val/dsc_student": 0.5}, nn.Linear(1, 1))
+    each = EachHead.of("student", ("teacher", "student", "ensemble"))
+    with pytest.raises(ValueError, match="one head's weights only"):
+        each.load(dataclasses.asdict(best))
+
+
+def test_a_single_selection_records_nothing_per_head():
+    best = Best("val/dsc_teacher")
+    assert best.head_steps() == {} and best.others(nn.Linear(1, 1)) == {}
+    summary = {"select": "best", "step": 2, "val/dsc_teacher": 0.7}
+    assert selected_record("each", summary, best.head_steps()) == summary
+
+
+def _state(rule: str | None, head_weights: dict | None, n_decoders: int = 2, n_networks: int = 1):
+    """A loaded model.pt's keys that ``own_weights`` reads (``rule`` None: not recorded)."""
+    train = {} if rule is None else {"select_head": rule}
+    state = {"config": {"run": "r", "train": train}, "n_decoders": n_decoders}
+    state["n_networks"] = n_networks
+    if head_weights is not None:
+        state["head_weights"] = head_weights
+    return state
+
+
+@pytest.mark.parametrize(
+    ("recorded", "asked", "expected"),
+    [
+        (None, None, {}),  # the default rule, not recorded: evaluated
+        ("evaluated", None, {}),
+        ("each", None, {"teacher": "T"}),
+        (None, "each", {"teacher": "T"}),  # a Table 1 run evaluated under each (decoupled-sheach)
+        ("each", "evaluated", {}),
+    ],
+)
+def test_own_weights_follow_the_rule_not_the_file(recorded, asked, expected):
+    """Every dual-branch model.pt has ``head_weights``; only ``each`` uses them."""
+    assert own_weights(_state(recorded, {"teacher": "T"}), asked) == expected
+
+
+def test_own_weights_under_each_need_head_weights_of_a_dual_branch():
+    with pytest.raises(ValueError, match="kept no weights per head"):
+        own_weights(_state(None, None), "each")
+    assert own_weights(_state(None, None, n_decoders=1), "each") == {}  # one head
+    assert own_weights(_state(None, None, n_networks=2), "each") == {}  # co-trained networks
+    with pytest.raises(ValueError, match="select_head must be"):
+        own_weights(_state(None, None), "best")

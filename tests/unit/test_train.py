@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ HP = HyperParams(
     entropy_on="partial",
 )
 PRE = PreprocessParams(mode="crop", size=(16, 16), spacing_mm=3.0, percentiles=(0.0, 100.0))
-PARAMS = read_params(Path(__file__).resolve().parents[2] / "params.yaml")
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = read_params(ROOT / "params.yaml")
+EVAL_FILES = ("cases.csv", "metrics.json", "slice_images.npz", "slices.npz")
 
 
 @pytest.fixture
@@ -313,15 +316,22 @@ def test_last_keeps_the_last_weights(project):
 MODEL_KEYS = {"model", "config", "n_decoders", "n_networks", "dims"}
 
 
-def test_default_select_head_leaves_model_pt_and_train_json_as_they_were(project):
-    """``select_head: evaluated`` (the default) writes the keys model.pt and train.json had
-    before the parameter existed, and the resolved configuration does not name it (so the
-    configuration hash, the scratch checkpoint's and model.pt's bytes are unchanged)."""
+def test_default_select_head_leaves_train_json_as_it_was(project):
+    """``select_head: evaluated`` (the default) writes the train.json it wrote before the
+    parameter existed, and the resolved configuration does not name it (so the configuration
+    hash is unchanged). model.pt of a dual-branch run has each head's weights and steps too
+    (``head_weights``, ``head_steps``: ``pipeline/evaluate.py`` reads them); a single head's
+    model.pt has the keys it always had."""
     summary = _fit("default", tp=dataclasses.replace(TP, val_every=1, select="best"))
     state = torch.load(paths.run_dir("acdc", "set1", "default", 0) / "model.pt", weights_only=True)
-    assert set(state) == MODEL_KEYS
+    assert set(state) == MODEL_KEYS | {"head_weights", "head_steps"}
+    assert set(state["head_weights"]) == {"teacher", "ensemble"}
+    assert set(state["head_steps"]) == {"teacher", "student", "ensemble"}
     assert "select_head" not in state["config"]["train"]
     assert set(summary["selected"]) == {"select", "step", "val/dsc_student"}
+    _fit("one", "lower", tp=dataclasses.replace(TP, val_every=1, select="best"))
+    state = torch.load(paths.run_dir("acdc", "set1", "one", 0) / "model.pt", weights_only=True)
+    assert set(state) == MODEL_KEYS
 
 
 def test_each_head_is_saved_and_evaluated_with_its_own_best_weights(project):
@@ -336,8 +346,9 @@ def test_each_head_is_saved_and_evaluated_with_its_own_best_weights(project):
     chosen = _fit("each", tp=tp)["selected"]
     out = paths.run_dir("acdc", "set1", "each", 0) / "model.pt"
     state = torch.load(out, weights_only=True)
-    assert set(state) == MODEL_KEYS | {"head_weights"}
+    assert set(state) == MODEL_KEYS | {"head_weights", "head_steps"}
     assert set(state["head_weights"]) == {"teacher", "ensemble"}
+    assert state["head_steps"] == chosen["heads"]
     assert state["config"]["train"]["select_head"] == "each"
     curves = paths.live_dir("acdc", "set1", "each", 0) / "plots" / "metrics" / "val"
     models, _ = load_head_models(out)
@@ -369,21 +380,71 @@ def test_resumed_run_writes_the_same_bytes(project, select_head):
 
 
 def test_each_changes_nothing_for_one_head_or_co_trained_networks():
-    """``_best``: a dual branch tracks every head under ``each``; a single head and co-trained
-    networks (selected on their ensemble) keep their one selection, as with ``evaluated``."""
+    """``_best``: a dual branch tracks every head under either ``select_head``; a single head
+    and co-trained networks (selected on their ensemble) keep their one selection."""
     from mixseg.selection import Best, EachHead
     from mixseg.train import _best
 
     def best(method: str, **tp) -> Best | EachHead:
         return _best(_run(method, method, dataclasses.replace(TP, **tp)))
 
-    dual = best("kl_ent", select="best", select_head="each")
-    assert isinstance(dual, EachHead) and dual.evaluated == "student"
-    assert set(dual.heads) == {"teacher", "student", "ensemble"}
+    for rule in ("each", "evaluated"):
+        dual = best("kl_ent", select="best", select_head=rule)
+        assert isinstance(dual, EachHead) and dual.evaluated == "student"
+        assert set(dual.heads) == {"teacher", "student", "ensemble"}
     for method, head in (("lower", "teacher"), ("ssco", "ensemble")):
         assert best(method, select="best", select_head="each") == Best(f"val/dsc_{head}")
         assert best(method, select="best") == Best(f"val/dsc_{head}")
     assert best("kl_ent", select="last") == Best(None)
+
+
+def test_evaluating_a_run_under_each_equals_training_it_under_each(project):
+    """Decoupled trained under ``evaluated`` (Table 1's run) and under ``each`` follow the same
+    steps and keep the same weights for every head; ``pipeline/evaluate.py`` evaluating the
+    first under ``each`` writes byte for byte the evaluation and train.json that training the
+    second wrote (the studies' ``decoupled-sheach``, not trained again)."""
+    import importlib.util
+
+    from mixseg.evaluate import write_outputs
+
+    tp = dataclasses.replace(TP, val_every=1, select="best")
+    hp = runs.resolve_hyper(PARAMS, METHODS["decoupled"], {})
+    trained = {}
+    for name, rule, overrides in (
+        ("decoupled", "evaluated", {}),
+        ("decoupled-sheach", "each", {"select_head": "each"}),
+    ):
+        run = dataclasses.replace(
+            _run(name, "decoupled", dataclasses.replace(tp, select_head=rule), hp),
+            overrides=overrides,
+        )
+        fit(run)
+        write_outputs(*evaluate_run("acdc", run.out_dir / "model.pt"), run.eval_dir)
+        trained[name] = torch.load(run.out_dir / "model.pt", weights_only=True)
+    table1, each = trained["decoupled"], trained["decoupled-sheach"]
+    assert table1["head_steps"] == each["head_steps"]
+    for a, b in [(table1["model"], each["model"])] + [
+        (table1["head_weights"][h], each["head_weights"][h]) for h in ("teacher", "ensemble")
+    ]:
+        assert all(torch.equal(a[k], b[k]) for k in a)
+    before = _results_bytes("decoupled-sheach")
+    shutil.rmtree(paths.results_dir("acdc", "set1", "decoupled-sheach", 0))
+    spec = importlib.util.spec_from_file_location("evaluate_stage", ROOT / "pipeline/evaluate.py")
+    stage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stage)
+    stage.main("--dataset acdc --method decoupled --setting set1 --seed 0 --set select_head=each "
+               "--weights-of decoupled".split())  # fmt: skip
+    after = _results_bytes("decoupled-sheach")
+    assert sorted(after) == [f"eval/{f}" for f in EVAL_FILES] + ["train.json"]
+    assert after == {f: before[f] for f in after}
+    selected = json.loads(after["train.json"])["selected"]
+    assert selected["select_head"] == "each" and selected["heads"] == table1["head_steps"]
+    # the Table 1 run itself is still evaluated with one set of weights for every head
+    _, own, _ = evaluate_run("acdc", paths.model_file("acdc", "set1", "decoupled", 0))
+    _, again, _ = evaluate_run(
+        "acdc", paths.model_file("acdc", "set1", "decoupled-sheach", 0), select_head="evaluated"
+    )
+    assert own["heads"] == again["heads"]
 
 
 def _constant_heads(teacher: str, student: str) -> dict[str, torch.Tensor]:
@@ -410,8 +471,8 @@ def test_evaluate_predicts_each_head_with_its_own_weights(project):
     0 and a 1 probability: background) predict nothing."""
     from mixseg.data import datasets
 
-    def model_pt(name: str, head_weights: dict | None) -> Path:
-        tp = dataclasses.asdict(TP)
+    def model_pt(name: str, head_weights: dict | None, rule: str = "each") -> Path:
+        tp = dataclasses.asdict(TP) | {"select_head": rule}
         cfg = {"run": name, "method": "kl_ent", "setting": "set1", "seed": 0, "train": tp}
         state = {"model": _constant_heads("bg", "fg"), "config": cfg, "n_decoders": 2}
         if head_weights is not None:
@@ -429,9 +490,13 @@ def test_evaluate_predicts_each_head_with_its_own_weights(project):
     assert dsc["teacher"] == dsc["student"] == dsc["ensemble"] and min(dsc["student"]) > 0
     assert all(each["heads"][h]["n_pred_empty"] == 0 for h in dsc)
     assert kept and all(k["head"] == "student" for k in kept)
-    _, one, _ = evaluate_run("acdc", model_pt("one", None))
+    _, one, _ = evaluate_run("acdc", model_pt("one", None, "evaluated"))
     assert one["heads"]["student"] == each["heads"]["student"]
     assert one["heads"]["teacher"]["n_pred_empty"] == one["heads"]["ensemble"]["n_pred_empty"] == n
+    # A run of `evaluated` keeps head_weights too: used only when `each` is asked for.
+    table1 = model_pt("table1", own, "evaluated")
+    assert evaluate_run("acdc", table1)[1]["heads"] == one["heads"]
+    assert evaluate_run("acdc", table1, select_head="each")[1]["heads"] == each["heads"]
 
 
 # ``upper_batch``: the Upper bound's fully labelled rows per step (train_data.full_rows).
