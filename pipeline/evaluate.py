@@ -26,10 +26,7 @@ from mixseg.methods import get_method
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", required=True, choices=["acdc", "la"])
-    parser.add_argument("--method", required=True)
-    parser.add_argument("--setting", required=True, help="set3 | set5 | set10 | all")
-    parser.add_argument("--seed", required=True, type=int)
+    runs.add_run_arguments(parser)
     parser.add_argument("--set", action="append", required=True, metavar="select_head=RULE")
     parser.add_argument("--weights-of", required=True, metavar="RUN", help="the trained run")
     return parser.parse_args(argv)

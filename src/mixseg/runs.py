@@ -12,6 +12,7 @@ back by ``mixseg segment``). The stage script and the benchmarks build their run
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,15 @@ TAGS = {
     "select_head": "sh",
     "idle_decoders": "id",
 }
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command-line arguments that name a run (``pipeline/train.py``, ``pipeline/evaluate.py``):
+    ``--dataset``, ``--method``, ``--setting``, ``--seed``."""
+    parser.add_argument("--dataset", required=True, choices=["acdc", "la"])
+    parser.add_argument("--method", required=True)
+    parser.add_argument("--setting", required=True, help="set3 | set5 | set10 | all")
+    parser.add_argument("--seed", required=True, type=int)
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:

@@ -42,7 +42,7 @@ from mixseg.data.batch import Batch
 from mixseg.data.sampler import Sampler
 from mixseg.heads import ENSEMBLE, inference_head
 from mixseg.infer import predict_heads, to_labels
-from mixseg.methods.base import HyperParams, Method, StepContext
+from mixseg.methods.base import IDLE_DECODERS, HyperParams, Method, StepContext
 from mixseg.metrics import dice
 from mixseg.models import build_model
 from mixseg.runs import Run
@@ -148,8 +148,8 @@ def forward_rows(
         return model(x)
     if not bool(is_full[:n_full].all()):
         raise ValueError("forward_rows: the fully labelled rows must come first")
-    if idle not in ("run", "skip"):
-        raise ValueError(f"forward_rows: idle must be run or skip, got {idle!r}")
+    if idle not in IDLE_DECODERS:
+        raise ValueError(f"forward_rows: idle must be one of {IDLE_DECODERS}, got {idle!r}")
     full, other = (
         _group_logits(model, rows, heads, idle)
         for rows, heads in zip((x[:n_full], x[n_full:]), grad_heads, strict=True)
@@ -345,7 +345,8 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
                 return {"interrupted_at": done}
     head_weights = best.others(trainer.model)  # before restore: it may need the last weights
     best.restore(trainer.model)
-    selected = selection.selected_record(run.tp.select_head, best.summary(steps), best.head_steps())
+    head_steps = best.head_steps()
+    selected = selection.selected_record(run.tp.select_head, best.summary(steps), head_steps)
     summary = _summary(steps, trainer, sampler, history) | {"selected": selected}
     checkpoint.save_model(
         out_dir / "model.pt",
@@ -353,7 +354,7 @@ def fit(run: Run, *, max_steps: int | None = None) -> dict[str, Any]:
         run.config(),
         dims=datasets.DIMS[run.dataset],
         head_weights=head_weights,
-        head_steps=best.head_steps(),
+        head_steps=head_steps,
     )
     where = (run.dataset, run.setting, run.name, run.seed)
     atomic.write_json(paths.train_summary(*where), summary)
