@@ -8,7 +8,6 @@ once one of its pseudo-label runs exists, and listed as not produced until then.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +17,10 @@ from mixseg import experiments, paths
 from mixseg.config import lookup
 from mixseg.report import sweeps
 from mixseg.report.figures import FigureInfo, plt, save
+from mixseg.report.io import read_curve
 from mixseg.report.tables import SETTING_TITLES, aggregate, load_summaries
 
 DATASET = "acdc"
-
-
-def read_curve(plots_dir: Path, head: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Validation DSC of one head against the training step, from the run's dvclive TSV.
-
-    dvclive writes ``<plots_dir>/val/dsc_<head>.tsv`` (``paths.live_plots_dir``) with the
-    columns ``step`` and ``dsc_<head>`` (train.py logs ``val/dsc_<head>``). Returns None if the
-    file is absent.
-    """
-    f = plots_dir / "val" / f"dsc_{head}.tsv"
-    if not f.exists():
-        return None
-    with f.open() as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    steps = np.array([float(r["step"]) for r in rows])
-    values = np.array([float(r[f"dsc_{head}"]) for r in rows])
-    return steps, 100.0 * values
 
 
 def _missing_note(ax: plt.Axes, missing: list[str]) -> None:

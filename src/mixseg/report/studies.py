@@ -21,8 +21,8 @@ import numpy as np
 
 from mixseg import experiments, paths
 from mixseg.config import lookup, preset_key
-from mixseg.report.curves import read_curve
 from mixseg.report.figures import FigureInfo, plt, save
+from mixseg.report.io import read_curve
 from mixseg.report.tables import SETTING_TITLES, measure
 
 DATASET_TITLES = {"acdc": "ACDC", "la": "Left Atrium"}

@@ -14,11 +14,22 @@ from typing import Any
 
 from mixseg import experiments, paths
 from mixseg.heads import HEADS
-from mixseg.report.io import to_csv, write_text  # noqa: F401  (re-exported for callers)
+from mixseg.report.io import read_curve, to_csv, write_text  # noqa: F401  (re-exported)
 from mixseg.report.paper_values import TABLE1
 
 HEAD_TITLES = {"teacher": "Top (teacher)", "student": "Bottom (student)", "ensemble": "Ensemble"}
 SETTING_TITLES = {"set3": "Set-3", "set5": "Set-5", "set10": "Set-10", "all": "All images"}
+# Validation DSC (%) under which a head is taken to predict (almost) nothing: an empty
+# prediction scores 0 against a non-empty mask, a head that learnt anything scores tens.
+EMPTY_DSC = 5.0
+EMPTY_MARK = "†"
+EMPTY_NOTE = (
+    f"{EMPTY_MARK} The head predicted (almost) nothing at the run's last validation check "
+    f"(validation DSC below {EMPTY_DSC:g} %) in the number of seeds given after the mark "
+    "(CSV column `ended_empty`; the curve is the run's `live/plots/metrics/val/`): it ended "
+    "collapsed, and the cell shows the weights `train.select` kept (`best`: an earlier "
+    "validation step's)."
+)
 
 
 def load_summaries(dataset: str, setting: str, run: str, seeds: list[int]) -> list[dict]:
@@ -43,7 +54,19 @@ def aggregate(summaries: list[dict], head: str, metric: str) -> tuple[float, flo
     return mean, std, len(vals)
 
 
-def _cell(agg: tuple[float, float, int] | None, paper: float | None, has_head: bool) -> str:
+def ended_empty(dataset: str, setting: str, run: str, head: str, seeds: list[int]) -> int:
+    """How many of the seeds of a run ended with ``head`` predicting (almost) nothing: its
+    last validation DSC below ``EMPTY_DSC`` (a seed without a curve counts as not empty)."""
+    n = 0
+    for seed in seeds:
+        curve = read_curve(paths.live_plots_dir(dataset, setting, run, seed), head)
+        n += curve is not None and len(curve[1]) > 0 and bool(curve[1][-1] < EMPTY_DSC)
+    return n
+
+
+def _cell(
+    agg: tuple[float, float, int] | None, paper: float | None, has_head: bool, mark: str = ""
+) -> str:
     if not has_head:
         return "–"
     if agg is None:
@@ -52,6 +75,8 @@ def _cell(agg: tuple[float, float, int] | None, paper: float | None, has_head: b
         ours = f"{agg[0]:.2f} (1 seed)"
     else:
         ours = f"{agg[0]:.2f} ± {agg[1]:.2f}"
+    if mark:
+        ours += f" {mark}"
     return ours if paper is None else f"{ours} ({paper:.2f})"
 
 
@@ -64,12 +89,14 @@ def measure(
     seeds: list[int],
     paper: tuple[float | None, float | None] = (None, None),
     metrics: tuple[str, ...] = ("dsc", "hd95"),
+    mark: str = "",
     **extra: Any,
 ) -> tuple[list[str], list[dict]]:
     """Cells (one per metric) and long-format CSV rows of one run's head, read from its seeds.
 
     Args:
         paper: the paper's (DSC, HD95) for this entry, ``None`` where it reports none.
+        mark: appended to our value in the DSC cell (``EMPTY_MARK``).
         extra: columns added to every CSV row (e.g. the swept value).
     """
     sums = load_summaries(dataset, setting, run, seeds)
@@ -77,7 +104,7 @@ def measure(
     for metric in metrics:
         agg = aggregate(sums, head, metric)
         p = paper[0 if metric == "dsc" else 1]
-        cells.append(_cell(agg, p, True))
+        cells.append(_cell(agg, p, True, mark if metric == "dsc" else ""))
         rows.append(
             {
                 "table": table,
@@ -104,7 +131,8 @@ def table1(
     table: str = "1",
 ) -> tuple[str, list[dict]]:
     """Table 1 (or Table 7: the same layout on LA) as markdown and long-format CSV rows; rows
-    from the catalog (``experiments.TABLE1``, ``TABLE7``: a cell for each head of a row).
+    from the catalog (``experiments.TABLE1``, ``TABLE7``: a cell for each head of a row). A DSC
+    cell whose head ended a seed's run collapsed is marked (``ended_empty``, ``EMPTY_NOTE``).
 
     Args:
         paper_values: the paper's values, keyed like ``paper_values.TABLE1`` (the default).
@@ -116,6 +144,7 @@ def table1(
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows: list[dict[str, Any]] = []
     catalog = {"acdc": experiments.TABLE1, "la": experiments.TABLE7}[dataset]
+    marked = False
     for setting, row, run in catalog.entries(settings):
         paper = paper_values.get((setting, run), {})
         cells = []
@@ -123,12 +152,25 @@ def table1(
             if head not in row.heads:
                 cells += ["–", "–"]
                 continue
-            c, r = measure(table, dataset, setting, run, head, seeds, paper.get(head, (None, None)))
+            empty = ended_empty(dataset, setting, run, head, seeds)
+            marked = marked or empty > 0
+            c, r = measure(
+                table,
+                dataset,
+                setting,
+                run,
+                head,
+                seeds,
+                paper.get(head, (None, None)),
+                mark=f"{EMPTY_MARK}{empty}" if empty else "",
+            )
             cells += c
-            rows += r
+            rows += [x | {"ended_empty": empty} for x in r]
         lines.append(
             f"| {SETTING_TITLES.get(setting, setting)} | {row.label} | " + " | ".join(cells) + " |"
         )
+    if marked:
+        lines += ["", EMPTY_NOTE]
     return "\n".join(lines) + "\n", rows
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from mixseg import paths, slices
 from mixseg.report import curves, figures, qualitative
-from mixseg.report.curves import read_curve
 from mixseg.report.figures import entropy_curves, fig2
+from mixseg.report.io import read_curve
 
 
 def test_entropy_curves_hand_values():

@@ -10,7 +10,7 @@ from mixseg import experiments
 from mixseg.report import catalog, comparisons, outputs
 from mixseg.report import paper_values as pv
 from mixseg.report.paper_values import TABLE7
-from mixseg.report.tables import aggregate, table1
+from mixseg.report.tables import EMPTY_NOTE, aggregate, ended_empty, table1
 
 
 def test_aggregate_is_mean_and_population_std_in_percent():
@@ -45,6 +45,28 @@ def test_table1_cells_and_not_run(fake, project):
     assert "not run (54.66)" in lower and lower.count("–") == 4
     student = [r for r in rows if r["run"] == "kl_ent" and r["head"] == "student"]
     assert [r["n_seeds"] for r in student] == [2, 2]
+
+
+def test_a_head_that_ended_empty_is_marked_with_its_seed_count(fake, project):
+    heads = {"teacher": (0.7, 9.0), "student": (0.5, 5.0), "ensemble": (0.75, 6.0)}
+    for seed in (0, 1):
+        fake.summary("acdc", "set3", "kl", seed, heads)
+    # seed 0's student emptied at the end (0.04 < 5 %), seed 1's only in between; the
+    # teacher's last checks are fine; a seed without a curve is not counted
+    fake.curve("set3", "kl", 0, "student", [0.6, 0.0, 0.04])
+    fake.curve("set3", "kl", 1, "student", [0.6, 0.0, 0.5])
+    fake.curve("set3", "kl", 0, "teacher", [0.6, 0.02, 0.7])
+    assert ended_empty("acdc", "set3", "kl", "student", [0, 1, 2]) == 1
+    assert ended_empty("acdc", "set3", "kl", "teacher", [0, 1, 2]) == 0
+    md, rows = table1("acdc", ["set3"], [0, 1])
+    line = next(x for x in md.splitlines() if "Ours (KL) |" in x)
+    assert "50.00 ± 0.00 †1 (71.49)" in line and "70.00 ± 0.00 (68.25)" in line
+    assert md.rstrip().endswith(EMPTY_NOTE)
+    kl = {(r["head"], r["metric"]): r["ended_empty"] for r in rows if r["run"] == "kl"}
+    assert kl[("student", "dsc")] == kl[("student", "hd95")] == 1 and kl[("teacher", "dsc")] == 0
+    fake.curve("set3", "kl", 0, "student", [0.6, 0.0, 0.5])
+    md, _ = table1("acdc", ["set3"], [0, 1])
+    assert "†" not in md and EMPTY_NOTE not in md
 
 
 def test_table2_and_3_read_their_named_runs(fake, project):
