@@ -144,7 +144,6 @@ def table1(
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     rows: list[dict[str, Any]] = []
     catalog = {"acdc": experiments.TABLE1, "la": experiments.TABLE7}[dataset]
-    marked = False
     for setting, row, run in catalog.entries(settings):
         paper = paper_values.get((setting, run), {})
         cells = []
@@ -153,7 +152,6 @@ def table1(
                 cells += ["–", "–"]
                 continue
             empty = ended_empty(dataset, setting, run, head, seeds)
-            marked = marked or empty > 0
             c, r = measure(
                 table,
                 dataset,
@@ -169,7 +167,7 @@ def table1(
         lines.append(
             f"| {SETTING_TITLES.get(setting, setting)} | {row.label} | " + " | ".join(cells) + " |"
         )
-    if marked:
+    if any(r["ended_empty"] for r in rows):
         lines += ["", EMPTY_NOTE]
     return "\n".join(lines) + "\n", rows
 
