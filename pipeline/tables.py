@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         settings,
         list(config.lookup(params, "runs.sweeps.settings")),
         rows8,
+        by_name["table7"].rows,
+        claims.read_volumes("la", claims.la_claim_runs(params)),
     )
     texts = [t.text() for t in built[:7]]
     texts.append(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -47,6 +47,20 @@ class _Entry:
     name: str
     row: dict | None
     key: tuple[str, str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """The table a claim reads: its rows' ``table`` key, its name in the claim's text, and the
+    prefix of the claim's id (Table 1's ids have none, so ``diagnoses.yaml`` keys stay)."""
+
+    table: str
+    title: str
+    prefix: str = ""
+
+
+ACDC = Source("1", "Table 1")
+LA = Source("7", "Table 7, Left Atrium", "la/")
 
 
 def _value(
@@ -92,29 +106,35 @@ def _title(setting: str) -> str:
     return setting.replace("set", "Set-")
 
 
-def _entry(rows: list[dict], name: str, setting: str, run: str, head: str) -> _Entry:
-    return _Entry(name, _value(rows, "1", setting, run, head), (setting, run, head))
+def _entry(
+    rows: list[dict], name: str, setting: str, run: str, head: str, source: Source = ACDC
+) -> _Entry:
+    return _Entry(name, _value(rows, source.table, setting, run, head), (setting, run, head))
 
 
-def student_ordering(rows: list[dict], volumes: VolumeMap, setting: str) -> Claim:
-    """Table 1: KL+Ent student > KL student > Decoupled student."""
+def student_ordering(
+    rows: list[dict], volumes: VolumeMap, setting: str, source: Source = ACDC
+) -> Claim:
+    """Table 1 (and Table 7): KL+Ent student > KL student > Decoupled student."""
     return _chain(
-        f"student_ordering/{setting}",
-        f"{_title(setting)}: KL+Ent student > KL student > Decoupled student (Table 1)",
+        f"{source.prefix}student_ordering/{setting}",
+        f"{_title(setting)}: KL+Ent student > KL student > Decoupled student ({source.title})",
         [
-            _entry(rows, n, setting, run, "student")
+            _entry(rows, n, setting, run, "student", source)
             for n, run in (("KL+Ent", "kl_ent"), ("KL", "kl"), ("Decoupled", "decoupled"))
         ],
         volumes,
     )
 
 
-def student_beats_teacher(rows: list[dict], volumes: VolumeMap, setting: str) -> Claim:
-    """Table 1: the KL+Ent student beats its teacher."""
+def student_beats_teacher(
+    rows: list[dict], volumes: VolumeMap, setting: str, source: Source = ACDC
+) -> Claim:
+    """Table 1 (and Table 7): the KL+Ent student beats its teacher."""
     return _chain(
-        f"student_beats_teacher/{setting}",
-        f"{_title(setting)}: KL+Ent student > KL+Ent teacher (Table 1)",
-        [_entry(rows, h, setting, "kl_ent", h) for h in ("student", "teacher")],
+        f"{source.prefix}student_beats_teacher/{setting}",
+        f"{_title(setting)}: KL+Ent student > KL+Ent teacher ({source.title})",
+        [_entry(rows, h, setting, "kl_ent", h, source) for h in ("student", "teacher")],
         volumes,
     )
 
@@ -192,11 +212,16 @@ def evaluate_claims(
     settings: list[str],
     table4_settings: list[str],
     table8_rows: list[dict],
+    table7_rows: Sequence[dict] = (),
+    la_volumes: VolumeMap | None = None,
 ) -> list[Claim]:
-    """Every claim of the README section "Paper claims on this data", in order.
+    """Every claim of the README section "Paper claims on this data", in order: Table 1's,
+    Table 4's, Table 7's (the Left Atrium: the same two claims as Table 1's, which the paper's
+    Table 7 also shows; none if ``table7_rows`` is empty), the parameter counts.
 
     Args:
         volumes: the per-volume DSCs of the runs the claims compare (``read_volumes``).
+        la_volumes: the same for the Left Atrium runs of ``table7_rows``.
     """
     out = [student_ordering(table1_rows, volumes, s) for s in settings]
     out += [student_beats_teacher(table1_rows, volumes, s) for s in settings]
@@ -205,6 +230,9 @@ def evaluate_claims(
         best_sweep_value(table4_rows, volumes, "table4", s, 50, "λkd", "Table 4")
         for s in table4_settings
     ]
+    la_settings = list(dict.fromkeys(r["setting"] for r in table7_rows if r["run"] == "kl_ent"))
+    for claim in (student_ordering, student_beats_teacher):
+        out += [claim(list(table7_rows), la_volumes or {}, s, LA) for s in la_settings]
     out.append(parameter_counts(table8_rows))
     return out
 
@@ -222,6 +250,15 @@ def claim_runs(params: dict) -> list[tuple[str, str, tuple[int, ...]]]:
                 (s, run, tuple(int(k) for k in lookup(params, experiments.group(name).seeds)))
             )
     return list(dict.fromkeys(out))
+
+
+def la_claim_runs(params: dict) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(setting, run, seeds) of the Left Atrium runs the claims compare: Table 7's
+    (``experiments.TABLE7``) at ``runs.la_seeds``."""
+    seeds = tuple(int(s) for s in lookup(params, experiments.TABLE7.seeds))
+    settings = list(lookup(params, "runs.settings"))
+    entries = experiments.TABLE7.entries(settings)
+    return list(dict.fromkeys((s, run, seeds) for s, _, run in entries))
 
 
 def read_volumes(

@@ -101,6 +101,19 @@ def test_student_beats_teacher_and_single_ent():
     assert claims.entropy_hurts_single(*t1(1, 1, 1, setting="set1")).status == NOT_RUN
 
 
+def test_la_claims_read_table_7():
+    """The Left Atrium claims: Table 7's rows (key "7"), their own ids and titles; Table 1's
+    rows of the same runs are not read."""
+    rows, volumes = t1(80.0, 75.0, 10.0, teacher=85.0)
+    rows7 = [{**r, "table": "7"} for r in rows]
+    c = claims.student_ordering(rows7, volumes, "set3", claims.LA)
+    assert c.id == "la/student_ordering/set3" and c.status == HOLDS
+    assert c.claim.endswith("(Table 7, Left Atrium)") and "KL+Ent 80.00" in c.evidence
+    c = claims.student_beats_teacher(rows7, volumes, "set3", claims.LA)
+    assert c.id == "la/student_beats_teacher/set3" and c.status == FAILS  # 80 < 85
+    assert "KL+Ent not run" in claims.student_ordering(rows, volumes, "set3", claims.LA).evidence
+
+
 def t4(values: dict, setting="set3") -> tuple[list[dict], dict]:
     """Table 4 rows (one seed) and volumes: value -> mean DSC, or (mean, spread)."""
     rows, volumes = [], {}
@@ -148,6 +161,16 @@ def test_parameter_counts_and_all_claims():
     ]
     again = claims.evaluate_claims(rows1, rows4, {**v1, **v4}, ["set3"], ["set3"], rows8)
     assert again == out  # the same inputs, the same text
+    rows7 = [{**r, "table": "7"} for r in t1(70.0, 60.0, 10.0, setting="set5")[0]]
+    v7 = t1(70.0, 60.0, 10.0, setting="set5")[1]
+    out = claims.evaluate_claims(rows1, rows4, {**v1, **v4}, ["set3"], ["set3"], rows8, rows7, v7)
+    assert [c.id for c in out][3:] == [
+        "best_row/table4/set3",
+        "la/student_ordering/set5",
+        "la/student_beats_teacher/set5",
+        "parameter_counts",
+    ]
+    assert [c.status for c in out] == [HOLDS] * 7
 
 
 def test_read_volumes(project):
@@ -171,6 +194,15 @@ def test_claim_runs(params):
         assert ("set3", run, seeds) in runs
     sweep = [r for r in runs if r[1].startswith("kl_ent-")]
     assert sweep and all(r[2] == tuple(params["runs"]["sweep_seeds"]) for r in sweep)
+    assert len(runs) == len(set(runs))
+
+
+def test_la_claim_runs(params):
+    runs = claims.la_claim_runs(params)
+    seeds = tuple(params["runs"]["la_seeds"])
+    for s in params["runs"]["settings"]:
+        for run in ("kl_ent", "kl", "decoupled"):
+            assert (s, run, seeds) in runs
     assert len(runs) == len(set(runs))
 
 
