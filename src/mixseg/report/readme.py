@@ -30,6 +30,10 @@ LEGEND = [
     "A chain A > B > C holds if each adjacent pair holds and fails if one fails; a sweep's best "
     "row must beat every other row that ran, and fails if one beats it. Parameter counts are "
     "compared exactly.",
+    "",
+    "A claim over one seed (Table 4's sweep rows, the Left Atrium's Table 7) resamples the test "
+    "cases only: its interval leaves out the training randomness (the ± std over seeds of "
+    "Table 1's rows shows its size), so its `holds` or **fails** speaks for that seed.",
 ]
 
 
