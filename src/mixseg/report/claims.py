@@ -230,19 +230,25 @@ def evaluate_claims(
         best_sweep_value(table4_rows, volumes, "table4", s, 50, "λkd", "Table 4")
         for s in table4_settings
     ]
-    la_settings = list(dict.fromkeys(r["setting"] for r in table7_rows if r["run"] == "kl_ent"))
+    rows7 = list(table7_rows)
+    la_settings = list(dict.fromkeys(r["setting"] for r in rows7 if r["run"] == "kl_ent"))
     for claim in (student_ordering, student_beats_teacher):
-        out += [claim(list(table7_rows), la_volumes or {}, s, LA) for s in la_settings]
+        out += [claim(rows7, la_volumes or {}, s, LA) for s in la_settings]
     out.append(parameter_counts(table8_rows))
     return out
+
+
+def _table_runs(params: dict, table: experiments.Table) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(setting, run, seeds) of every line of ``table``, at the seeds the table reads."""
+    seeds = tuple(int(s) for s in lookup(params, table.seeds))
+    settings = list(lookup(params, "runs.settings"))
+    return [(s, run, seeds) for s, _, run in table.entries(settings)]
 
 
 def claim_runs(params: dict) -> list[tuple[str, str, tuple[int, ...]]]:
     """(setting, run, seeds) of the runs the claims compare, at the seeds their tables read:
     Table 1's runs (``experiments.TABLE1``) and Table 4's rows (``sweeps.sweep_rows``)."""
-    seeds = tuple(int(s) for s in lookup(params, experiments.TABLE1.seeds))
-    settings = list(lookup(params, "runs.settings"))
-    out = [(s, run, seeds) for s, _, run in experiments.TABLE1.entries(settings)]
+    out = _table_runs(params, experiments.TABLE1)
     sw = experiments.sweep("table4")
     for s in lookup(params, experiments.group(sw.groups[0]).settings):
         for _, name, run in sweeps.sweep_rows(sw, params):
@@ -255,10 +261,7 @@ def claim_runs(params: dict) -> list[tuple[str, str, tuple[int, ...]]]:
 def la_claim_runs(params: dict) -> list[tuple[str, str, tuple[int, ...]]]:
     """(setting, run, seeds) of the Left Atrium runs the claims compare: Table 7's
     (``experiments.TABLE7``) at ``runs.la_seeds``."""
-    seeds = tuple(int(s) for s in lookup(params, experiments.TABLE7.seeds))
-    settings = list(lookup(params, "runs.settings"))
-    entries = experiments.TABLE7.entries(settings)
-    return list(dict.fromkeys((s, run, seeds) for s, _, run in entries))
+    return list(dict.fromkeys(_table_runs(params, experiments.TABLE7)))
 
 
 def read_volumes(
