@@ -6,10 +6,11 @@ the headline metrics; compare_seeds: Tables 2, 3 and the default runs of B.4-B.6
 the other sweep cells; la_seeds: Table 7), lambda_w, lambda_kd, lambda_ent, divergence,
 lambda_c, lambda_gmi, lambda_lmi, lambda_sp, lambda_sc (the defaults of the sweeps: their row
 reads the default run), mixed_forward (the ablation: which forward Table 1's runs are),
-presets.<preset>.<ds>.train.steps (the convergence table). Reads files: results/acdc,
-results/la (Table 7 and the convergence table; eval/metrics.json, live/, and the claims' runs'
-eval/cases.csv), reports/tables/table8.{md,csv} (stage complexity), reports/figures/figures.json
-(stage figures), reports/diagnoses.yaml (written by hand).
+presets.<preset>.<ds>.train.steps (the convergence table), presets.<preset>.<ds>.train.select,
+select_head, select_ties (the README says which weights the cells report). Reads files:
+results/acdc, results/la (Table 7 and the convergence table; eval/metrics.json, live/, and the
+claims' runs' eval/cases.csv), reports/tables/table8.{md,csv} (stage complexity),
+reports/figures/figures.json (stage figures), reports/diagnoses.yaml (written by hand).
 Writes: reports/tables/<name>.{md,csv} for outputs.TABLE_NAMES, reports/metrics.json,
 reports/README.md.
 """
@@ -61,7 +62,13 @@ def main(argv: list[str] | None = None) -> None:
     texts += [t.text() for t in built[7:]]
     manifest = figures.read_manifest(outputs.FIGURES_MANIFEST)
     diagnoses = claims.read_diagnoses(outputs.DIAGNOSES)
-    write_text(outputs.README, readme.render(preset, sources, found, texts, manifest, diagnoses))
+    rules = ("select", "select_head", "select_ties")
+    selection = {
+        ds: {k: str(config.lookup(params, f"presets.{preset}.{ds}.train.{k}")) for k in rules}
+        for ds in ("acdc", "la")
+    }
+    text = readme.render(preset, sources, found, texts, manifest, diagnoses, selection)
+    write_text(outputs.README, text)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,10 @@ class TrainParams:
     evaluated under the other without training (``pipeline/evaluate.py``). Networks with one
     head and co-trained networks (selected on their ensemble) keep one set either way.
     ``select: last`` keeps the last weights for every head: ``each`` with it is rejected as
-    inconsistent.
+    inconsistent. ``select_ties``: of equal best validation scores, ``last`` keeps the later
+    weights (the more trained; a head whose validation never moves, such as the Left Atrium's
+    Decoupled student, then keeps the last ones) and ``first`` the earlier (the reference
+    code saves on a strict improvement only).
     ``precision``: ``mixed``, the forward pass under autocast (CUDA: float16 with a gradient
     scaler; CPU: bfloat16 where the CPU has native bfloat16 instructions, float32 elsewhere;
     losses in float32 either way) or ``float32`` throughout. Inference is float32 on the CPU.
@@ -146,6 +149,7 @@ class TrainParams:
     threads: int | None
     select: Literal["best", "last"]
     select_head: Literal["evaluated", "each"]
+    select_ties: Literal["last", "first"]
     precision: Literal["mixed", "float32"]
 
     def __post_init__(self) -> None:

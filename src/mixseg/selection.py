@@ -28,21 +28,31 @@ from torch import nn
 @dataclasses.dataclass
 class Best:
     """Which weights a run keeps (``train.select``). With a ``key`` (``val/dsc_<head>``):
-    those of the validation with the highest score, of equal scores the first, a NaN never
-    wins (``select: best``). Without (``select: last``): the weights after the last step.
+    those of the validation with the highest score, of equal scores the last (``ties``:
+    ``train.select_ties``) or the first, a NaN never wins (``select: best``). Without
+    (``select: last``): the weights after the last step.
 
     ``weights`` is a copy of the network's state at validation step ``step``.
     """
 
     key: str | None
+    ties: str = "last"
     step: int = 0
     score: float = -math.inf
     weights: dict[str, torch.Tensor] | None = None
 
+    def __post_init__(self) -> None:
+        if self.ties not in ("last", "first"):
+            raise ValueError(f"ties must be last or first, got {self.ties!r}")
+
     def offer(self, rec: dict[str, Any], model: nn.Module) -> None:
-        """Keep ``model``'s weights if ``rec`` (a logged record) holds a better score."""
+        """Keep ``model``'s weights if ``rec`` (a logged record) holds a better score, or an
+        equal one under ``ties: last``."""
         score = None if self.key is None else rec.get(self.key)
-        if score is None or not score > self.score:
+        if score is None:
+            return
+        better = score >= self.score if self.ties == "last" else score > self.score
+        if not better:  # NaN compares false either way
             return
         self.step, self.score = int(rec["step"]), float(score)
         self.weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -97,9 +107,9 @@ class EachHead:
             raise ValueError(f"evaluated head {self.evaluated!r} not in {sorted(self.heads)}")
 
     @classmethod
-    def of(cls, evaluated: str, heads: tuple[str, ...]) -> EachHead:
-        """A tracker of every head in ``heads``, ``evaluated`` among them."""
-        return cls(evaluated, {h: Best(f"val/dsc_{h}") for h in heads})
+    def of(cls, evaluated: str, heads: tuple[str, ...], ties: str = "last") -> EachHead:
+        """A tracker of every head in ``heads``, ``evaluated`` among them, ties as ``Best``."""
+        return cls(evaluated, {h: Best(f"val/dsc_{h}", ties) for h in heads})
 
     def offer(self, rec: dict[str, Any], model: nn.Module) -> None:
         """Offer ``rec`` to every head: each keeps a copy if its own score improved."""

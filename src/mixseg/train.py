@@ -371,16 +371,16 @@ def _best(run: Run) -> selection.Selection:
     keeps every other head's weights at that head's own best Dice (``selection.EachHead``),
     under either ``select_head``, so that it can be evaluated under ``each`` without training
     again (``pipeline/evaluate.py``); co-trained networks and single heads keep one
-    selection."""
+    selection. Of equal scores the later or the earlier validation: ``train.select_ties``."""
     if run.tp.select == "last":
         return selection.Best(None)
-    recipe = run.recipe
+    recipe, ties = run.recipe, run.tp.select_ties
     if recipe.n_networks > 1:
-        return selection.Best(f"val/dsc_{ENSEMBLE}")
+        return selection.Best(f"val/dsc_{ENSEMBLE}", ties)
     head, heads = inference_head(recipe.outputs()), recipe.heads()
     if len(heads) > 1:
-        return selection.EachHead.of(head, heads)
-    return selection.Best(f"val/dsc_{head}")
+        return selection.EachHead.of(head, heads, ties)
+    return selection.Best(f"val/dsc_{head}", ties)
 
 
 def _record(

@@ -42,6 +42,7 @@ TRAIN = {
     "threads": None,
     "select": "last",
     "select_head": "evaluated",
+    "select_ties": "last",
     "precision": "mixed",
 }
 # Rotation about z, a shear and a translation: nothing a diagonal-affine shortcut would survive.

@@ -16,21 +16,39 @@ from torch import nn
 
 from mixseg.selection import Best, EachHead, own_weights, selected_record
 
+SCORES = [(1, 0.5), (2, 0.7), (3, 0.7), (4, math.nan), (5, 0.6)]
 
-def test_keeps_the_first_highest_score_and_a_copy_of_the_weights():
+
+@pytest.mark.parametrize(("ties", "step"), [("last", 3), ("first", 2)])
+def test_keeps_the_highest_score_and_a_copy_of_the_weights(ties, step):
+    """0.7 at steps 2 and 3: ``ties`` decides which; the NaN at step 4 never wins."""
     net = nn.Linear(1, 1)
-    best = Best("val/dsc_student")
-    for step, score in [(1, 0.5), (2, 0.7), (3, 0.7), (4, math.nan), (5, 0.6)]:
+    best = Best("val/dsc_student", ties)
+    for s, score in SCORES:
         with torch.no_grad():
-            net.weight.fill_(step)
-        best.offer({"step": step, "val/dsc_student": score}, net)
+            net.weight.fill_(s)
+        best.offer({"step": s, "val/dsc_student": score}, net)
     best.offer({"step": 6, "train/loss": 0.1}, net)  # a record without validation
-    assert (best.step, best.score) == (2, 0.7)
-    assert best.weights["weight"].item() == 2.0  # not the network's current weights (6)
-    assert best.summary(6) == {"select": "best", "step": 2, "val/dsc_student": 0.7}
+    assert (best.step, best.score) == (step, 0.7)
+    assert best.weights["weight"].item() == step  # not the network's current weights (6)
+    assert best.summary(6) == {"select": "best", "step": step, "val/dsc_student": 0.7}
     net.weight.data.fill_(9.0)
     best.restore(net)
-    assert net.weight.item() == 2.0
+    assert net.weight.item() == step
+
+
+def test_a_validation_that_never_moves_keeps_the_last_weights_under_ties_last():
+    """The Left Atrium's Decoupled student scored 0.242 at every check: with ``first`` the run
+    kept step 50's weights for all its heads (the teacher barely trained)."""
+    net = nn.Linear(1, 1)
+    last, first = Best("val/dsc_student"), Best("val/dsc_student", "first")
+    for s in (50, 100, 150):
+        net.weight.data.fill_(s)
+        for best in (last, first):
+            best.offer({"step": s, "val/dsc_student": 0.242}, net)
+    assert (last.step, first.step) == (150, 50)
+    with pytest.raises(ValueError, match="ties must be last or first"):
+        Best("val/dsc_student", "best")
 
 
 def test_last_keeps_nothing():
@@ -64,11 +82,21 @@ def _offer_history(each: EachHead, net: nn.Linear, history=HISTORY) -> None:
         each.offer({"step": step, **rec}, net)
 
 
-def test_each_head_keeps_the_weights_of_its_own_best_step():
-    """Teacher: 0.8 first at step 3 (tie at 4); student: 0.5 at step 1 (NaN at 3 never wins);
-    ensemble: 0.6 first at step 2 (tie at 3). Each keeps its own copy of the network."""
+def test_each_head_keeps_its_own_best_step_of_equal_scores_the_last():
+    """Teacher: 0.8 at steps 3 and 4; student: 0.5 at step 1 (NaN at 3 never wins); ensemble:
+    0.6 at steps 2 and 3."""
     net = nn.Linear(1, 1)
     each = EachHead.of("student", ("teacher", "student", "ensemble"))
+    _offer_history(each, net)
+    kept = {h: (b.step, b.score, b.weights["weight"].item()) for h, b in each.heads.items()}
+    assert kept == {"teacher": (4, 0.8, 4.0), "student": (1, 0.5, 1.0), "ensemble": (3, 0.6, 3.0)}
+
+
+def test_each_head_keeps_the_weights_of_its_own_best_step():
+    """Under ``ties: first``: teacher 0.8 first at step 3 (tie at 4); student: 0.5 at step 1;
+    ensemble: 0.6 first at step 2 (tie at 3). Each keeps its own copy of the network."""
+    net = nn.Linear(1, 1)
+    each = EachHead.of("student", ("teacher", "student", "ensemble"), "first")
     _offer_history(each, net)
     net.weight.data.fill_(5.0)
     each.offer({"step": 5, "train/loss": 0.1}, net)
@@ -101,15 +129,18 @@ SCORE = st.sampled_from([0.0, 0.25, 0.5, 0.75, math.nan])  # ties and NaNs are f
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(SCORE, SCORE, SCORE), min_size=1, max_size=8))
-def test_each_head_is_the_best_of_that_head_alone(rows):
+@given(
+    st.lists(st.tuples(SCORE, SCORE, SCORE), min_size=1, max_size=8),
+    st.sampled_from(["last", "first"]),
+)
+def test_each_head_is_the_best_of_that_head_alone(rows, ties):
     """What ``EachHead`` keeps for a head is what a ``Best`` of that head alone keeps, step
     and weights."""
     history = [(i + 1, *row) for i, row in enumerate(rows)]
-    each = EachHead.of("student", ("teacher", "student", "ensemble"))
+    each = EachHead.of("student", ("teacher", "student", "ensemble"), ties)
     _offer_history(each, nn.Linear(1, 1), history)
     for col, head in enumerate(("teacher", "student", "ensemble")):
-        alone, net = Best(f"val/dsc_{head}"), nn.Linear(1, 1)
+        alone, net = Best(f"val/dsc_{head}", ties), nn.Linear(1, 1)
         for step, *row in history:
             net.weight.data.fill_(step)
             alone.offer({"step": step, f"val/dsc_{head}": row[col]}, net)

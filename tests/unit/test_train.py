@@ -41,6 +41,7 @@ TP = TrainParams(
     threads=None,
     select="last",
     select_head="evaluated",
+    select_ties="last",
     precision="mixed",
 )
 HP = HyperParams(
@@ -358,7 +359,8 @@ def test_each_head_is_saved_and_evaluated_with_its_own_best_weights(project):
         lines = (curves / f"dsc_{head}.tsv").read_text().splitlines()[1:]
         scores = [float(line.split("\t")[-1]) for line in lines]
         mine = chosen["heads"][head]
-        assert mine[key] == max(scores) and mine["step"] == scores.index(max(scores)) + 1
+        last_best = len(scores) - scores[::-1].index(max(scores))  # select_ties: last
+        assert mine[key] == max(scores) and mine["step"] == last_best
         assert validate(models[head], val, (head,), tp)[key] == mine[key]
     assert (chosen["step"], chosen["val/dsc_student"]) == (
         chosen["heads"]["student"]["step"],

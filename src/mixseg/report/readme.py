@@ -52,6 +52,22 @@ def _claim_cell(c: Claim, diagnoses: Mapping[str, str]) -> str:
     return f"{c.claim}<br>*Diagnosis: {note.strip().replace('|', '&#124;')}*"
 
 
+def _selection_line(dataset: str, rule: Mapping[str, str]) -> str:
+    """One "How to read" bullet: which weights of a run the cells of ``dataset`` report."""
+    keys = ", ".join(f"`{k}: {v}`" for k, v in rule.items())
+    if rule["select"] == "last":
+        what = "the weights after the last step"
+    else:
+        what = (
+            "the weights of the validation check with the highest Dice of the run's evaluated "
+            "head (a dual-branch run's student, co-trained networks' ensemble), for every head"
+            if rule["select_head"] == "evaluated"
+            else "each head with the weights of its own best validation check"
+        )
+        what += f", of equal scores the {rule['select_ties']}"
+    return f"- Weights ({dataset}, `train`: {keys}): {what}."
+
+
 def render(
     preset: str,
     sources: dict[str, str],
@@ -59,6 +75,7 @@ def render(
     tables: list[str],
     figures: list[FigureInfo] | None,
     diagnoses: Mapping[str, str] | None = None,
+    selection: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
     """The README text.
 
@@ -68,6 +85,8 @@ def render(
         figures: the ``figures.json`` entries, or None if the figures stage has not run.
         diagnoses: claim id -> one sentence (``claims.read_diagnoses``), shown under a
             failing claim; an entry of no current claim is listed, not dropped silently.
+        selection: dataset -> its preset's ``train.select``, ``select_head`` and
+            ``select_ties``: which weights every cell reports (``_selection_line``).
     """
     diagnoses = diagnoses or {}
     src = ", ".join(f"{ds} `{s}`" for ds, s in sources.items())
@@ -90,6 +109,7 @@ def render(
         "branch), Ensemble = mean of their softmax maps.",
         "- Numbers are comparable to the paper's only with the `paper` preset on the real data; "
         "on a smaller preset or synthetic data compare orderings, as the claims below do.",
+        *[_selection_line(ds, rule) for ds, rule in (selection or {}).items()],
         "",
         "## Paper claims on this data",
         "",

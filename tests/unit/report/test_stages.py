@@ -111,3 +111,23 @@ def test_readme_renders_diagnoses_under_failing_claims_only():
     assert "| a > b<br>*Diagnosis: B trains longer &#124; here.* | **fails** | e |" in text
     assert "| c > d | holds | e |" in text and "Unused." not in text
     assert "Entries of `reports/diagnoses.yaml` for no claim: gone/set1." in text
+
+
+def test_readme_says_which_weights_the_cells_report():
+    """Issue 14: the report names the checkpoint rule of each dataset, from its preset."""
+    best = {"select": "best", "select_head": "evaluated", "select_ties": "last"}
+    selection = {
+        "acdc": best,
+        "la": {"select": "last", "select_head": "evaluated", "select_ties": "last"},
+    }
+    text = readme.render("cpu", {}, [], [], None, None, selection)
+    assert (
+        "- Weights (acdc, `train`: `select: best`, `select_head: evaluated`, `select_ties: "
+        "last`): the weights of the validation check with the highest Dice of the run's "
+        "evaluated head (a dual-branch run's student, co-trained networks' ensemble), for every "
+        "head, of equal scores the last." in text
+    )
+    last = "`select: last`, `select_head: evaluated`, `select_ties: last`): the weights after the"
+    assert f"{last} last step." in text
+    each = readme.render("cpu", {}, [], [], None, None, {"acdc": best | {"select_head": "each"}})
+    assert "each head with the weights of its own best validation check, of equal" in each
